@@ -1,0 +1,120 @@
+"""Finds a dataset through TFDS — prepared copy, offline manual files, or download — as numpy arrays.
+
+Resolution order for ``name``: one of prunejax's own builders; a TFDS copy already prepared under the
+data dir; for Fashion-MNIST, the IDX files of a manual directory (Debian's ``dataset-fashion-mnist``);
+finally a TFDS download when ``download`` is allowed. Anything else fails with one actionable line.
+"""
+
+import dataclasses
+import os
+import pathlib
+
+import numpy as np
+
+from prunejax.errors import PrunejaxError
+
+os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
+os.environ.setdefault('NO_GCE_CHECK', 'true')
+
+DEFAULT_MANUAL_DIR = '/usr/share/datasets/fashion-mnist'
+OWN_BUILDERS = ('digits', 'synthetic_images', 'fashion_mnist_idx')
+TFDS_BUILDERS = ('fashion_mnist', 'mnist', 'cifar10', 'cifar100')
+SUPPORTED_DATASETS = TFDS_BUILDERS + OWN_BUILDERS
+# TFDS datasets that an own builder can prepare offline from a manual directory.
+OFFLINE_FALLBACK = {'fashion_mnist': 'fashion_mnist_idx'}
+
+
+@dataclasses.dataclass(frozen=True)
+class DatasetArrays:
+  """A dataset's train and test splits held in memory (images uint8 NHWC, labels int32)."""
+  name: str
+  source: str  # the TFDS builder that produced it
+  num_classes: int
+  train_images: np.ndarray
+  train_labels: np.ndarray
+  test_images: np.ndarray
+  test_labels: np.ndarray
+
+
+def data_dir_or_default(data_dir: str = '') -> pathlib.Path:
+  """The TFDS data dir: the argument, else $PRUNEJAX_DATA_DIR, $TFDS_DATA_DIR, ~/tensorflow_datasets."""
+  chosen = (data_dir or os.environ.get('PRUNEJAX_DATA_DIR') or os.environ.get('TFDS_DATA_DIR')
+            or '~/tensorflow_datasets')
+  return pathlib.Path(chosen).expanduser()
+
+
+def manual_dir_or_default(manual_dir: str = '') -> pathlib.Path:
+  """The manual-download dir: the argument, else $PRUNEJAX_MANUAL_DIR, else Debian's location."""
+  return pathlib.Path(manual_dir or os.environ.get('PRUNEJAX_MANUAL_DIR') or DEFAULT_MANUAL_DIR)
+
+
+def check_dataset_name(name: str) -> None:
+  if name not in SUPPORTED_DATASETS:
+    raise PrunejaxError(f'unknown dataset {name!r}; choose one of {", ".join(SUPPORTED_DATASETS)}.')
+
+
+def load_dataset(name: str, data_dir: str = '', manual_dir: str = '',
+                 download: bool = True) -> DatasetArrays:
+  """Returns ``name``'s train and test splits, preparing them through TFDS if needed."""
+  check_dataset_name(name)
+  tfds = _import_tfds()
+  data_path, manual_path = data_dir_or_default(data_dir), manual_dir_or_default(manual_dir)
+  download_config = tfds.download.DownloadConfig(manual_dir=str(manual_path), try_download_gcs=False)
+
+  builder = tfds.builder(name, data_dir=str(data_path))
+  if name in OWN_BUILDERS and name not in OFFLINE_FALLBACK.values():
+    builder.download_and_prepare(download_config=download_config)  # generated locally, cannot miss
+    return _as_arrays(name, builder)
+  if builder.is_prepared():
+    return _as_arrays(name, builder)
+  fallback = OFFLINE_FALLBACK.get(name)
+  if fallback and _manual_files_present(manual_path):
+    builder = tfds.builder(fallback, data_dir=str(data_path))
+  elif not download and name not in OFFLINE_FALLBACK.values():
+    raise _not_found(name, data_path, manual_path, fallback is not None)
+  try:
+    builder.download_and_prepare(download_config=download_config)
+  except Exception as e:  # TFDS raises many types (network, checksum, missing manual files).
+    first_line = str(e).splitlines()[0] if str(e) else ''
+    raise _not_found(name, data_path, manual_path, fallback is not None or name in OFFLINE_FALLBACK.values(),
+                     cause=f'{type(e).__name__}: {first_line}') from e
+  return _as_arrays(name, builder)
+
+
+def _import_tfds():
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  tf.config.set_visible_devices([], 'GPU')  # TF only reads files; keep accelerators for JAX.
+  import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top
+  import prunejax.data.builders  # pylint: disable=g-import-not-at-top,unused-import  # registers ours
+  return tfds
+
+
+def _manual_files_present(manual_path: pathlib.Path) -> bool:
+  from prunejax.data import idx  # pylint: disable=g-import-not-at-top
+  from prunejax.data.builders import fashion_mnist_idx  # pylint: disable=g-import-not-at-top
+  stems = [s for pair in fashion_mnist_idx.FILES.values() for s in pair]
+  return manual_path.is_dir() and all(idx.find_idx(manual_path, s) for s in stems)
+
+
+def _not_found(name, data_path, manual_path, has_manual_route, cause=''):
+  ways = ('install Debian\'s dataset-fashion-mnist (apt-get install dataset-fashion-mnist) or put the '
+          f'IDX files in a directory named by config.manual_dir or $PRUNEJAX_MANUAL_DIR'
+          if has_manual_route else
+          f'copy a prepared TFDS {name!r} into the data dir (config.data_dir or $PRUNEJAX_DATA_DIR)')
+  because = f' ({cause})' if cause else ''
+  return PrunejaxError(
+      f'dataset {name!r} not found offline: looked for a prepared TFDS copy in {data_path}'
+      + (f' and for IDX files in {manual_path}' if has_manual_route else '') + f'{because}; either {ways}, '
+      'or run online with config.download=True so TFDS downloads it.')
+
+
+def _as_arrays(name: str, builder) -> DatasetArrays:
+  import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top
+  splits = {}
+  for split in ('train', 'test'):
+    data = tfds.as_numpy(builder.as_dataset(split=split, batch_size=-1, as_supervised=True))
+    splits[split] = (np.asarray(data[0], np.uint8), np.asarray(data[1], np.int32))
+  return DatasetArrays(
+      name=name, source=builder.name, num_classes=builder.info.features['label'].num_classes,
+      train_images=splits['train'][0], train_labels=splits['train'][1],
+      test_images=splits['test'][0], test_labels=splits['test'][1])

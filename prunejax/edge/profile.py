@@ -1,0 +1,34 @@
+"""What a model costs on a device, from XLA's own numbers: parameters, FLOPs, compiled memory."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+
+def count_params(params) -> tuple[int, int]:
+  """(total, non-zero) entries over a parameter pytree."""
+  leaves = jax.tree.leaves(params)
+  total = sum(int(np.prod(x.shape)) for x in leaves)
+  nonzero = sum(int(jnp.count_nonzero(x)) for x in leaves)
+  return total, nonzero
+
+
+def flops(compiled) -> float:
+  """FLOPs of a compiled computation, from XLA's cost analysis."""
+  analysis = compiled.cost_analysis()
+  if isinstance(analysis, (list, tuple)):  # older jaxlibs return one dict per device
+    analysis = analysis[0]
+  return float(analysis.get('flops', 0.0))
+
+
+def compiled_bytes(compiled) -> int:
+  """Bytes a compiled computation needs: arguments + outputs + temporaries, less donated aliases."""
+  stats = compiled.memory_analysis()
+  return int(stats.argument_size_in_bytes + stats.output_size_in_bytes + stats.temp_size_in_bytes
+             - stats.alias_size_in_bytes)
+
+
+def forward_flops_per_example(apply_fn, params, model_state, input_shape) -> float:
+  """FLOPs of one forward pass of ``apply_fn(params, model_state, x)`` on a single example."""
+  x = jax.ShapeDtypeStruct((1,) + tuple(input_shape), jnp.float32)
+  return flops(jax.jit(apply_fn).lower(params, model_state, x).compile())

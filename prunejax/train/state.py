@@ -1,0 +1,42 @@
+"""The training state: everything a step reads and writes, as one pytree (checkpointed whole)."""
+
+import flax.struct
+import jax
+import optax
+from flax import nnx
+
+
+@flax.struct.dataclass
+class TrainState:
+  """Step counter, parameters, non-parameter model state (BatchNorm statistics), optimizer state, RNG.
+
+  The graph definitions that turn ``params``/``model_state`` back into a model are static and live
+  outside, with the step functions that close over them.
+  """
+  step: jax.Array
+  params: nnx.State
+  model_state: nnx.State
+  opt_state: optax.OptState
+  rng: jax.Array
+
+
+@flax.struct.dataclass
+class ModelDefs:
+  """The static halves of an NNX model split: one graph in train mode, one in eval mode."""
+  train: nnx.GraphDef = flax.struct.field(pytree_node=False)
+  eval: nnx.GraphDef = flax.struct.field(pytree_node=False)
+
+
+def split_model(model: nnx.Module) -> tuple[ModelDefs, nnx.State, nnx.State]:
+  """Splits ``model`` into (graph defs for train and eval, params, other state such as BN statistics)."""
+  model.eval()
+  eval_def, _, _ = nnx.split(model, nnx.Param, ...)
+  model.train()
+  train_def, params, model_state = nnx.split(model, nnx.Param, ...)
+  return ModelDefs(train=train_def, eval=eval_def), params, model_state
+
+
+def init_train_state(params: nnx.State, model_state: nnx.State, optimizer: optax.GradientTransformation,
+                     seed: int) -> TrainState:
+  return TrainState(step=jax.numpy.zeros((), jax.numpy.int32), params=params, model_state=model_state,
+                    opt_state=optimizer.init(params), rng=jax.random.PRNGKey(seed))
