@@ -5,6 +5,7 @@ import math
 import jax
 from flax import nnx
 
+from prunejax.models.layers import Conv, Linear
 from prunejax.models.registry import register
 
 
@@ -13,8 +14,8 @@ class MLP(nnx.Module):
 
   def __init__(self, input_shape, num_classes: int, hidden=(300, 100), *, rngs: nnx.Rngs):
     sizes = (math.prod(input_shape),) + tuple(hidden)
-    self.hidden = nnx.List([nnx.Linear(a, b, rngs=rngs) for a, b in zip(sizes[:-1], sizes[1:])])
-    self.classifier = nnx.Linear(sizes[-1], num_classes, rngs=rngs)
+    self.hidden = nnx.List([Linear(a, b, rngs=rngs) for a, b in zip(sizes[:-1], sizes[1:])])
+    self.classifier = Linear(sizes[-1], num_classes, rngs=rngs)
 
   def __call__(self, x: jax.Array) -> jax.Array:
     x = x.reshape(x.shape[0], -1)
@@ -31,12 +32,12 @@ class LeNet5(nnx.Module):
 
   def __init__(self, input_shape, num_classes: int, *, rngs: nnx.Rngs):
     height, width, channels = input_shape
-    self.conv1 = nnx.Conv(channels, 6, (5, 5), padding='SAME', rngs=rngs)
-    self.conv2 = nnx.Conv(6, 16, (5, 5), padding='SAME', rngs=rngs)
+    self.conv1 = Conv(channels, 6, 5, padding='SAME', rngs=rngs)
+    self.conv2 = Conv(6, 16, 5, padding='SAME', rngs=rngs)
     flat = 16 * (height // 4) * (width // 4)
-    self.fc1 = nnx.Linear(flat, 120, rngs=rngs)
-    self.fc2 = nnx.Linear(120, 84, rngs=rngs)
-    self.classifier = nnx.Linear(84, num_classes, rngs=rngs)
+    self.fc1 = Linear(flat, 120, rngs=rngs)
+    self.fc2 = Linear(120, 84, rngs=rngs)
+    self.classifier = Linear(84, num_classes, rngs=rngs)
 
   def __call__(self, x: jax.Array) -> jax.Array:
     x = nnx.max_pool(nnx.relu(self.conv1(x)), (2, 2), (2, 2))

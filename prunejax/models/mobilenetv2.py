@@ -3,7 +3,7 @@
 import jax
 from flax import nnx
 
-from prunejax.models.layers import ConvBN
+from prunejax.models.layers import ConvBN, Linear
 from prunejax.models.registry import register
 
 # (expansion t, output channels c, repeats n, first stride s), as in Sandler et al. with CIFAR strides.
@@ -44,7 +44,7 @@ class MobileNetV2(nnx.Module):
     self.blocks = nnx.List(blocks)
     head = max(1280, scale(1280))
     self.head = ConvBN(channels, head, 1, rngs=rngs)
-    self.classifier = nnx.Linear(head, num_classes, rngs=rngs)
+    self.classifier = Linear(head, num_classes, rngs=rngs)
 
   def __call__(self, x: jax.Array) -> jax.Array:
     x = nnx.relu6(self.stem(x))

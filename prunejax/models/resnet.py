@@ -3,7 +3,7 @@
 import jax
 from flax import nnx
 
-from prunejax.models.layers import ConvBN
+from prunejax.models.layers import ConvBN, Linear
 from prunejax.models.registry import register
 
 
@@ -37,7 +37,7 @@ class CifarResNet(nnx.Module):
         blocks.append(BasicBlock(channels, out, strides, rngs=rngs))
         channels = out
     self.blocks = nnx.List(blocks)
-    self.classifier = nnx.Linear(channels, num_classes, rngs=rngs)
+    self.classifier = Linear(channels, num_classes, rngs=rngs)
 
   def __call__(self, x: jax.Array) -> jax.Array:
     x = nnx.relu(self.stem(x))

@@ -3,7 +3,7 @@
 import jax
 from flax import nnx
 
-from prunejax.models.layers import ConvBN
+from prunejax.models.layers import ConvBN, Linear
 from prunejax.models.registry import register
 
 POOL = 'M'
@@ -33,7 +33,7 @@ class VGG(nnx.Module):
         channels = out
     self.pool_after = tuple(self.pool_after)
     self.features = nnx.List(layers)
-    self.classifier = nnx.Linear(channels, num_classes, rngs=rngs)
+    self.classifier = Linear(channels, num_classes, rngs=rngs)
 
   def __call__(self, x: jax.Array) -> jax.Array:
     for i, layer in enumerate(self.features):

@@ -31,9 +31,11 @@ class Checkpointer:
   def __init__(self, directory: str | pathlib.Path, every_steps: int, max_to_keep: int = 2):
     self.directory = pathlib.Path(directory).absolute()
     self.every_steps = every_steps
+    self._last_saved = None
     self._manager = ocp.CheckpointManager(
         self.directory, item_names=('state', 'meta'),
-        options=ocp.CheckpointManagerOptions(max_to_keep=max_to_keep, create=True))
+        options=ocp.CheckpointManagerOptions(max_to_keep=max_to_keep, create=True,
+                                             cleanup_tmp_directories=True))
 
   def latest_step(self) -> int | None:
     return self._manager.latest_step()
@@ -43,6 +45,7 @@ class Checkpointer:
     step = self._manager.latest_step()
     if step is None:
       return None
+    self._last_saved = step
     meta = self._manager.restore(step, args=ocp.args.Composite(meta=ocp.args.JsonRestore())).meta
     self._check_compatible(meta, fingerprint, param_shapes(abstract_state.params), step)
     restored = self._manager.restore(
@@ -68,10 +71,9 @@ class Checkpointer:
 
   def save(self, step: int, state, meta: dict[str, Any], force: bool = False) -> bool:
     """Saves when ``step`` is on the interval or ``force``; returns whether it saved."""
-    if not force and step % self.every_steps:
+    if (not force and step % self.every_steps) or step == self._last_saved:
       return False
-    if self._manager.latest_step() == step:
-      return False
+    self._last_saved = step
     meta = dict(meta, param_shapes=param_shapes(state.params))
     return self._manager.save(step, args=ocp.args.Composite(
         state=ocp.args.StandardSave(state), meta=ocp.args.JsonSave(json.loads(json.dumps(meta)))),

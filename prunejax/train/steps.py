@@ -28,7 +28,8 @@ def make_train_step(defs: ModelDefs, optimizer: optax.GradientTransformation, me
     x, y = gather_batch(images, labels, indices, mean, std, key if augment else None)
 
     def loss_fn(params):
-      model = nnx.merge(defs.train, params, state.model_state)
+      # copy=True: BatchNorm writes its statistics into fresh Variables at this trace level.
+      model = nnx.merge(defs.train, params, state.model_state, copy=True)
       logits = model(x)
       return cross_entropy(logits, y).mean(), (logits, nnx.state(model, nnx.Not(nnx.Param)))
 

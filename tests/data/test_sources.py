@@ -1,0 +1,70 @@
+import numpy as np
+import pytest
+
+from prunejax.data import sources
+from prunejax.data.builders import fashion_mnist_idx
+from prunejax.errors import PrunejaxError
+from tests.data.test_idx import write_idx
+
+
+def test_synthetic_and_digits_builders_give_uint8_images_and_labels():
+  synthetic = sources.load_dataset('synthetic_images', download=False)
+  assert synthetic.train_images.shape == (600, 8, 8, 1) and synthetic.test_images.shape == (200, 8, 8, 1)
+  assert synthetic.train_images.dtype == np.uint8 and synthetic.num_classes == 10
+  digits = sources.load_dataset('digits', download=False)
+  assert len(digits.train_labels) + len(digits.test_labels) == 1797
+  assert set(np.unique(digits.test_labels)) == set(range(10))
+  assert digits.train_images.max() > 200  # rescaled from 0..16
+
+
+def fake_fashion_mnist(directory, n_train=30, n_test=10):
+  rng = np.random.default_rng(1)
+  arrays = {}
+  for split, n in (('train', n_train), ('test', n_test)):
+    images_stem, labels_stem = fashion_mnist_idx.FILES[split]
+    arrays[split] = (rng.integers(0, 256, (n, 28, 28), dtype=np.uint8), np.arange(n) % 10)
+    write_idx(directory / f'{images_stem}.gz', arrays[split][0])
+    write_idx(directory / labels_stem, arrays[split][1])  # raw: both forms occur in the wild
+  return arrays
+
+
+def test_fashion_mnist_is_prepared_offline_from_manual_idx_files(tmp_path):
+  manual = tmp_path / 'manual'
+  manual.mkdir()
+  arrays = fake_fashion_mnist(manual)
+  data = sources.load_dataset('fashion_mnist', data_dir=str(tmp_path / 'tfds'), manual_dir=str(manual),
+                              download=False)
+  assert data.source == 'fashion_mnist_idx'
+  assert data.train_images.shape == (30, 28, 28, 1)
+  # TFDS shuffles on preparation: compare as multisets of (image, label).
+  key = lambda images, labels: sorted((l, im.tobytes()) for im, l in zip(images, labels))
+  assert key(data.train_images[..., 0], data.train_labels) == key(*arrays['train'])
+
+
+def test_missing_dataset_error_names_dataset_places_and_both_remedies(tmp_path):
+  with pytest.raises(PrunejaxError) as error:
+    sources.load_dataset('fashion_mnist', data_dir=str(tmp_path / 'tfds'),
+                         manual_dir=str(tmp_path / 'nowhere'), download=False)
+  message = str(error.value)
+  assert "'fashion_mnist'" in message and str(tmp_path / 'tfds') in message
+  assert str(tmp_path / 'nowhere') in message
+  assert 'apt-get install dataset-fashion-mnist' in message and 'download' in message
+  assert '\n' not in message
+
+
+def test_missing_cifar_error_offers_data_dir_and_download(tmp_path):
+  with pytest.raises(PrunejaxError, match=r"'cifar10' not found offline.*data dir.*download"):
+    sources.load_dataset('cifar10', data_dir=str(tmp_path), download=False)
+
+
+def test_unknown_dataset_lists_the_known_ones():
+  with pytest.raises(PrunejaxError, match='unknown dataset .imagenet.*fashion_mnist'):
+    sources.load_dataset('imagenet')
+
+
+def test_environment_variables_choose_directories(monkeypatch, tmp_path):
+  monkeypatch.setenv('PRUNEJAX_MANUAL_DIR', str(tmp_path))
+  assert sources.manual_dir_or_default() == tmp_path
+  assert sources.manual_dir_or_default('/x') == sources.pathlib.Path('/x')
+  monkeypatch.setenv('PRUNEJAX_DATA_DIR', str(tmp_path / 'd'))
+  assert sources.data_dir_or_default() == tmp_path / 'd'

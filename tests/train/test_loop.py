@@ -1,0 +1,70 @@
+import json
+import shutil
+
+import jax
+import numpy as np
+import orbax.checkpoint as ocp
+import pytest
+
+from prunejax.errors import PrunejaxError
+from prunejax.train import train_and_evaluate
+
+CONTRACT_KEYS = {'test_accuracy', 'test_loss', 'params_total', 'params_nonzero', 'sparsity',
+                 'flops_per_example', 'train_step_bytes', 'train_seconds', 'dataset', 'model', 'method'}
+
+
+def final_params(workdir):
+  steps = sorted(int(p.name) for p in (workdir / 'checkpoints').iterdir() if p.name.isdigit())
+  return ocp.StandardCheckpointer().restore((workdir / 'checkpoints' / str(steps[-1]) / 'state').absolute())
+
+
+def test_training_learns_and_writes_the_results_contract(tiny_config, tmp_path):
+  summary = train_and_evaluate(tiny_config, tmp_path)
+  assert CONTRACT_KEYS <= set(summary)
+  assert summary['test_accuracy'] > 0.5  # chance is 0.1; the synthetic classes are separable
+  assert summary['params_total'] == summary['params_nonzero'] == 64 * 300 + 300 + 300 * 100 + 100 + 1010
+  # One dense forward pass: 2 FLOPs per multiply-add, plus biases and ReLUs.
+  assert 2 * (64 * 300 + 300 * 100 + 100 * 10) <= summary['flops_per_example'] < 1.1e5
+  assert summary['train_step_bytes'] > 4 * summary['params_total']
+  assert json.loads((tmp_path / 'summary.json').read_text()) == summary
+  records = [json.loads(line) for line in (tmp_path / 'metrics.jsonl').read_text().splitlines()]
+  assert [r['epoch'] for r in records if 'validation_accuracy' in r] == [1, 2]
+  assert list((tmp_path / 'tensorboard').glob('events.out.tfevents.*'))
+
+
+def test_rerun_resumes_instead_of_retraining(tiny_config, tmp_path):
+  first = train_and_evaluate(tiny_config, tmp_path)
+  before = final_params(tmp_path)
+  second = train_and_evaluate(tiny_config, tmp_path)
+  assert second['test_accuracy'] == first['test_accuracy']
+  jax.tree.map(np.testing.assert_array_equal, final_params(tmp_path), before)
+
+
+def test_resume_from_a_mid_run_checkpoint_is_bit_identical(tiny_config, tmp_path):
+  train_and_evaluate(tiny_config, tmp_path / 'clean')
+  short = tiny_config.copy_and_resolve_references()
+  short.num_epochs = 1  # an interrupted run: its last checkpoint is at the end of epoch 1 ...
+  with pytest.raises(PrunejaxError, match='num_epochs'):  # ... and a changed config is refused,
+    train_and_evaluate(short, tmp_path / 'clean')
+  resumed_dir = tmp_path / 'resumed'
+  train_and_evaluate(tiny_config, resumed_dir)
+  steps = sorted(int(p.name) for p in (resumed_dir / 'checkpoints').iterdir() if p.name.isdigit())
+  for step in steps[1:]:  # keep only the mid-run checkpoint, as if killed right after it
+    shutil.rmtree(resumed_dir / 'checkpoints' / str(step))
+  train_and_evaluate(tiny_config, resumed_dir)
+  jax.tree.map(np.testing.assert_array_equal, final_params(resumed_dir), final_params(tmp_path / 'clean'))
+
+
+@pytest.mark.parametrize('field,value', [('model', 'lenet5'), ('seed', 1)])
+def test_checkpoint_of_another_config_is_refused_clearly(tiny_config, tmp_path, field, value):
+  train_and_evaluate(tiny_config, tmp_path)
+  other = tiny_config.copy_and_resolve_references()
+  other[field] = value
+  with pytest.raises(PrunejaxError, match=f'written with {field}=.*use a new --workdir'):
+    train_and_evaluate(other, tmp_path)
+
+
+def test_batch_larger_than_the_data_is_refused(tiny_config, tmp_path):
+  tiny_config.batch_size = 4096
+  with pytest.raises(PrunejaxError, match='batch_size=4096 exceeds'):
+    train_and_evaluate(tiny_config, tmp_path)

@@ -1,0 +1,43 @@
+import jax.numpy as jnp
+import ml_collections
+import numpy as np
+import optax
+
+from prunejax.train.optimizers import learning_rate_schedule, make_optimizer
+
+
+def opt_config(**overrides):
+  cfg = ml_collections.ConfigDict(dict(name='sgd', learning_rate=0.1, momentum=0.9, nesterov=False,
+                                       weight_decay=0.0, schedule='constant', warmup_epochs=0.0,
+                                       decay_epochs=(), decay_factor=0.1))
+  cfg.update(overrides)
+  return cfg
+
+
+def test_step_schedule_decays_at_the_given_epochs():
+  schedule = learning_rate_schedule(opt_config(schedule='step', decay_epochs=(2, 3)), 10, 4)
+  np.testing.assert_allclose([schedule(s) for s in (0, 19, 20, 29, 30)], [0.1, 0.1, 0.01, 0.01, 0.001],
+                             rtol=1e-6)
+
+
+def test_cosine_with_warmup_rises_then_decays_to_zero():
+  schedule = learning_rate_schedule(opt_config(schedule='cosine', warmup_epochs=1.0), 10, 5)
+  assert float(schedule(0)) == 0.0 and np.isclose(schedule(10), 0.1)
+  assert float(schedule(50)) < 1e-6
+
+
+def test_weight_decay_touches_kernels_not_biases():
+  params = {'kernel': jnp.ones((2, 2)), 'bias': jnp.ones((2,))}
+  tx = make_optimizer(opt_config(weight_decay=0.5, momentum=0.0), 1, 1)
+  zero = {'kernel': jnp.zeros((2, 2)), 'bias': jnp.zeros((2,))}
+  updates, _ = tx.update(zero, tx.init(params), params)
+  np.testing.assert_allclose(updates['kernel'], -0.1 * 0.5)
+  np.testing.assert_allclose(updates['bias'], 0.0)
+
+
+def test_adamw_and_adam_build():
+  params = {'w': jnp.ones((3, 3))}
+  for name in ('adam', 'adamw'):
+    tx = make_optimizer(opt_config(name=name, learning_rate=1e-3, weight_decay=1e-4), 5, 2)
+    updates, _ = tx.update(params, tx.init(params), params)
+    assert optax.tree.norm(updates) > 0
