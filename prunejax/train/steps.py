@@ -15,18 +15,10 @@ def cross_entropy(logits: jax.Array, labels: jax.Array) -> jax.Array:
   return optax.softmax_cross_entropy_with_integer_labels(logits, labels)
 
 
-def make_train_step(defs: ModelDefs, optimizer: optax.GradientTransformation, mean: jax.Array,
-                    std: jax.Array, augment: bool) -> Callable:
-  """Returns ``train_step(state, images, labels, indices) -> (state, metrics)``; jit it where it is used.
+def make_update_step(defs: ModelDefs, optimizer: optax.GradientTransformation) -> Callable:
+  """Returns ``update(state, x, y) -> (state, metrics)``: one optimizer step on a ready batch."""
 
-  ``images``/``labels`` are the whole device-resident training split; ``indices`` pick the batch. The
-  step's randomness (augmentation) comes from ``fold_in(state.rng, state.step)``, so it is replayable.
-  """
-
-  def train_step(state: TrainState, images, labels, indices):
-    key = jax.random.fold_in(state.rng, state.step)
-    x, y = gather_batch(images, labels, indices, mean, std, key if augment else None)
-
+  def update(state: TrainState, x: jax.Array, y: jax.Array):
     def loss_fn(params):
       # copy=True: BatchNorm writes its statistics into fresh Variables at this trace level.
       model = nnx.merge(defs.train, params, state.model_state, copy=True)
@@ -37,8 +29,24 @@ def make_train_step(defs: ModelDefs, optimizer: optax.GradientTransformation, me
     updates, opt_state = optimizer.update(grads, state.opt_state, state.params)
     new_state = state.replace(step=state.step + 1, params=optax.apply_updates(state.params, updates),
                               model_state=model_state, opt_state=opt_state)
-    metrics = {'loss': loss, 'accuracy': jnp.mean(jnp.argmax(logits, -1) == y)}
-    return new_state, metrics
+    return new_state, {'loss': loss, 'accuracy': jnp.mean(jnp.argmax(logits, -1) == y)}
+
+  return update
+
+
+def make_train_step(defs: ModelDefs, optimizer: optax.GradientTransformation, mean: jax.Array,
+                    std: jax.Array, augment: bool) -> Callable:
+  """Returns ``train_step(state, images, labels, indices) -> (state, metrics)``; jit it where it is used.
+
+  ``images``/``labels`` are the whole device-resident training split; ``indices`` pick the batch. The
+  step's randomness (augmentation) comes from ``fold_in(state.rng, state.step)``, so it is replayable.
+  """
+  update = make_update_step(defs, optimizer)
+
+  def train_step(state: TrainState, images, labels, indices):
+    key = jax.random.fold_in(state.rng, state.step)
+    x, y = gather_batch(images, labels, indices, mean, std, key if augment else None)
+    return update(state, x, y)
 
   return train_step
 

@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# Quick start (2): set up, then run the test suite (CPU, a few minutes).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+bash scripts/setup_env.sh
+exec .venv/bin/python -m pytest tests "$@"
