@@ -36,6 +36,24 @@ def get_config() -> ml_collections.ConfigDict:
   config.optimizer.decay_epochs = ()  # for schedule='step'
   config.optimizer.decay_factor = 0.1
 
+  # Pruning (method='none' trains dense). Steps are optimizer steps. See prunejax/train/pruning.py.
+  config.pruning = ml_collections.ConfigDict()
+  config.pruning.method = 'none'  # none | magnitude | random | snip | grasp | synflow
+  config.pruning.sparsity = 0.0  # fraction of the prunable weights removed
+  config.pruning.scope = 'global'  # global (one threshold) | layerwise
+  config.pruning.distribution = 'uniform'  # layerwise only: uniform | erk
+  config.pruning.per_layer = ml_collections.ConfigDict()  # layerwise: {path regex: sparsity} overrides
+  config.pruning.schedule = 'one_shot'  # one_shot | iterative | polynomial (magnitude only)
+  config.pruning.begin_step = 0
+  config.pruning.end_step = 0
+  config.pruning.update_every = 100
+  config.pruning.include = r'kernel$'  # prunable leaves: regex over '/'-joined parameter paths ...
+  config.pruning.exclude = r'(^|/)classifier(/|$)'  # ... minus these (the output layer stays dense)
+  config.pruning.score_batch_per_class = 10  # PaI: examples per class in the score batch
+  config.pruning.synflow_rounds = 100
+  config.pruning.grasp_temperature = 200.0
+  config.pruning.grasp_prune = 'highest'  # GraSP removes the highest -θ⊙Hg (the paper's convention)
+
   config.log_every_steps = 100
   config.checkpoint_every_steps = 1000
   config.progress_bar = True

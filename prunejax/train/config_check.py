@@ -8,8 +8,9 @@ from prunejax.data.sources import check_dataset_name
 from prunejax.errors import PrunejaxError
 from prunejax.models import check_model_name
 from prunejax.train.optimizers import OPTIMIZERS, SCHEDULES
+from prunejax.train.pruning import check_pruning_config
 
-REQUIRED = ('model', 'dataset', 'num_epochs', 'batch_size', 'seed', 'optimizer')
+REQUIRED = ('model', 'dataset', 'num_epochs', 'batch_size', 'seed', 'optimizer', 'pruning')
 
 
 def check_config(config: ml_collections.ConfigDict) -> None:
@@ -39,6 +40,7 @@ def check_config(config: ml_collections.ConfigDict) -> None:
     raise PrunejaxError(f'config.optimizer.momentum={opt.momentum} must be in [0, 1).')
   if opt.weight_decay < 0:
     raise PrunejaxError(f'config.optimizer.weight_decay={opt.weight_decay} must be >= 0.')
+  check_pruning_config(config.pruning)
   if not 0 <= config.validation_fraction < 1:
     raise PrunejaxError(f'config.validation_fraction={config.validation_fraction} must be in [0, 1).')
 

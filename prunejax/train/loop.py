@@ -14,19 +14,20 @@ import tqdm
 from flax import nnx
 
 from prunejax import data as data_lib
-from prunejax import edge
+from prunejax import core, edge
 from prunejax.models import create_model
 from prunejax.train import sharding
 from prunejax.train.checkpoints import Checkpointer
 from prunejax.train.config_check import check_config
 from prunejax.train.metrics_log import MetricsLog
 from prunejax.train.optimizers import make_optimizer
+from prunejax.train.pruning import Pruning, measured_sparsity
 from prunejax.train.state import ModelDefs, TrainState, init_train_state, split_model
 from prunejax.train.steps import make_eval_step, make_train_step
 
 # Config fields that fix a run's trajectory: a checkpoint written with others cannot be resumed.
 FINGERPRINT_FIELDS = ('model', 'model_kwargs', 'dataset', 'classes', 'remap_labels', 'validation_fraction',
-                      'augment', 'batch_size', 'seed', 'num_epochs', 'optimizer')
+                      'augment', 'batch_size', 'seed', 'num_epochs', 'optimizer', 'pruning')
 
 
 def fingerprint(config: ml_collections.ConfigDict) -> dict[str, Any]:
@@ -55,6 +56,11 @@ class Experiment:
                          **config.model_kwargs.to_dict())
     self.defs, params, model_state = split_model(model)
     self.optimizer = make_optimizer(config.optimizer, self.steps_per_epoch, config.num_epochs)
+    self.pruning = None
+    if config.pruning.method != 'none':
+      self.pruning = Pruning(config.pruning, self.defs, params, model_state, self.splits, config.seed)
+      self.optimizer = self.pruning.wrap(self.optimizer)
+      params = core.apply_masks(params, self.pruning.initial_masks)
     self.initial_state = init_train_state(params, model_state, self.optimizer, config.seed)
     put = lambda tree: jax.device_put(tree, sharding.replicated(self.mesh))
     self.device_splits = {name: put((split.images, split.labels)) for name, split in
@@ -91,12 +97,13 @@ class Experiment:
   def measure(self, state: TrainState) -> dict[str, Any]:
     """Parameter counts, forward FLOPs per example and the compiled train step's bytes."""
     total, nonzero = edge.count_params(state.params)
+    pruning_cfg = self.config.pruning
     images, labels = self.device_splits['train']
     step_bytes = edge.compiled_bytes(
         self.train_step.lower(state, images, labels, self.batch_indices(0)).compile())
     return {
         'params_total': total, 'params_nonzero': nonzero,
-        'sparsity': 1.0 - nonzero / total if total else 0.0,
+        **measured_sparsity(state.params, pruning_cfg.include, pruning_cfg.exclude),
         'flops_per_example': edge.forward_flops_per_example(
             self.apply_eval, state.params, state.model_state, self.splits.input_shape),
         'train_step_bytes': step_bytes,
@@ -136,7 +143,8 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str | pathlib
   images, labels = exp.device_splits['train']
   started = time.perf_counter()
   pending = []
-  progress = tqdm.tqdm(total=exp.total_steps, initial=start_step, disable=not config.progress_bar,
+  progress = tqdm.tqdm(total=exp.total_steps, initial=start_step,
+                       disable=None if config.progress_bar else True,  # None: only on a terminal
                        desc=f'{config.model} on {config.dataset}', unit='step', leave=False)
   for step in range(start_step, exp.total_steps):
     state, metrics = exp.train_step(state, images, labels, exp.batch_indices(step))
@@ -167,6 +175,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str | pathlib
       'test_accuracy': test['accuracy'], 'test_loss': test['loss'],
       **exp.measure(state),
       'train_seconds': train_seconds, 'dataset': config.dataset, 'model': config.model, 'method': 'dense',
+      **(exp.pruning.summary() if exp.pruning else {}),
       'epochs': config.num_epochs, 'steps': exp.total_steps, 'batch_size': config.batch_size,
       'num_devices': exp.mesh.size,
   }

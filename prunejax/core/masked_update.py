@@ -1,0 +1,63 @@
+"""The masked optax update: wraps any optimizer so pruned weights are exactly zero after every step.
+
+State = (count, masks, inner state), so masks are sharded and checkpointed with the optimizer. On the
+schedule's refresh steps new masks are computed inside jit (``lax.cond``) from the current params.
+Per step: gradients of pruned weights are zeroed, the inner optimizer runs, its param-shaped state
+(momentum, Adam moments) is zeroed where pruned — a re-grown weight starts from fresh state — and the
+final update of a pruned weight is exactly -θ, so θ + update = 0 whatever the inner optimizer (weight
+decay included) proposed.
+"""
+
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import optax
+
+from prunejax.core.masks import apply_masks
+from prunejax.core.schedules import PruningSchedule
+
+_is_none = lambda x: x is None
+
+
+class MaskedState(NamedTuple):
+  count: jax.Array  # updates applied so far (= training step)
+  masks: Any  # bool leaves, None where never pruned
+  inner_state: optax.OptState
+
+
+def masked_update(inner: optax.GradientTransformation, initial_masks,
+                  schedule: PruningSchedule | None = None,
+                  refresh_masks: Callable[[Any, jax.Array], Any] | None = None
+                  ) -> optax.GradientTransformation:
+  """Wraps ``inner``. Masks start as ``initial_masks``; with a ``schedule`` they are replaced by
+  ``refresh_masks(params, target_sparsity)`` on its refresh steps (e.g. magnitude masks)."""
+  if (schedule is None) != (refresh_masks is None):
+    raise ValueError('schedule and refresh_masks go together.')
+
+  def init(params):
+    return MaskedState(jnp.zeros((), jnp.int32), initial_masks, inner.init(params))
+
+  def update(updates, state: MaskedState, params=None):
+    masks = state.masks
+    if schedule is not None:
+      masks = jax.lax.cond(schedule.is_refresh_step(state.count),
+                           lambda: refresh_masks(params, schedule.sparsity_at(state.count)),
+                           lambda: masks)
+    inner_updates, inner_state = inner.update(apply_masks(updates, masks), state.inner_state, params)
+    inner_state = optax.tree_utils.tree_map_params(
+        inner, lambda s, m: s if m is None else jnp.where(m, s, jnp.zeros_like(s)), inner_state, masks,
+        transform_non_params=lambda s, *_: s, is_leaf=_is_none)
+    final = jax.tree.map(lambda m, u, p: u if m is None else jnp.where(m, u, -p), masks, inner_updates,
+                         params, is_leaf=_is_none)
+    return final, MaskedState(state.count + 1, masks, inner_state)
+
+  return optax.GradientTransformation(init, update)
+
+
+def find_masked_state(opt_state) -> MaskedState | None:
+  """The MaskedState inside an optimizer state, if any (for summaries and tests)."""
+  found = [s for s in jax.tree.leaves(opt_state, is_leaf=lambda x: isinstance(x, MaskedState))
+           if isinstance(s, MaskedState)]
+  return found[0] if found else None

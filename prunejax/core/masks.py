@@ -1,0 +1,77 @@
+"""Masks from scores: exact kept counts, layer-wise or with one global threshold; applying and summarising.
+
+A mask is a pytree shaped like the params: bool arrays on prunable leaves, None on the others.
+"""
+
+import jax
+import jax.numpy as jnp
+
+from prunejax.core import topk
+from prunejax.core.paths import leaf_paths
+from prunejax.errors import PrunejaxError
+
+SCOPES = ('layerwise', 'global')
+_is_none = lambda x: x is None
+
+
+def kept_count(density, size: int):
+  """round(density x size): exact in Python for a concrete density (float32 is not, past 2^24)."""
+  if isinstance(density, (int, float)):
+    return jnp.int32(int(round(density * size)))
+  return jnp.round(density * size).astype(jnp.int32)
+
+
+def masks_layerwise(scores, densities):
+  """Each selected leaf keeps exactly round(density x size) of its highest scores.
+
+  ``densities`` is a pytree of floats (Python or traced) with None on leaves that are not pruned.
+  """
+  leaves = [None if d is None else topk.top_k_masks([s], kept_count(d, s.size))[0]
+            for d, s in zip(jax.tree.leaves(densities, is_leaf=_is_none), jax.tree.leaves(scores))]
+  return jax.tree.unflatten(jax.tree.structure(scores), leaves)
+
+
+def masks_global(scores, selected, sparsity):
+  """One threshold across selected leaves: exactly round((1 - sparsity) x total) kept (sparsity may be traced)."""
+  flags = jax.tree.leaves(selected)
+  chosen = [s for s, f in zip(jax.tree.leaves(scores), flags) if f]
+  total = sum(s.size for s in chosen)
+  kept = iter(topk.top_k_masks(chosen, kept_count(1.0 - sparsity, total)))
+  leaves = [next(kept) if f else None for f in flags]
+  return jax.tree.unflatten(jax.tree.structure(scores), leaves)
+
+
+def check_mask_matches(masks, params) -> None:
+  """Raises unless ``masks`` has the params' structure with same-shaped bool leaves (or None)."""
+  mask_leaves = jax.tree.leaves(masks, is_leaf=_is_none)
+  param_leaves = jax.tree.leaves(params)
+  as_zeros = lambda tree, **kw: jax.tree.structure(jax.tree.map(lambda _: 0, tree, **kw))
+  if as_zeros(masks, is_leaf=_is_none) != as_zeros(params):
+    raise PrunejaxError(f'the mask tree ({len(mask_leaves)} leaves) does not match the params '
+                        f'({len(param_leaves)} leaves); build masks from these params.')
+  for m, p in zip(mask_leaves, param_leaves):
+    if m is not None and tuple(m.shape) != tuple(p.shape):
+      raise PrunejaxError(f'a mask leaf has shape {tuple(m.shape)} but its parameter {tuple(p.shape)}; '
+                          'build masks from these params.')
+
+
+def apply_masks(params, masks):
+  """Zeroes the pruned entries (exactly) and leaves unmasked leaves untouched."""
+  return jax.tree.map(lambda m, p: p if m is None else jnp.where(m, p, jnp.zeros_like(p)), masks, params,
+                      is_leaf=_is_none)
+
+
+def sparsity_summary(params, masks) -> dict[str, float]:
+  """Measured zeros: per prunable leaf, over prunable leaves, and over all parameters."""
+  paths = jax.tree.leaves(leaf_paths(params))
+  summary, zeros, size = {}, 0, 0
+  all_zeros = all_size = 0
+  for path, m, p in zip(paths, jax.tree.leaves(masks, is_leaf=_is_none), jax.tree.leaves(params)):
+    z = int(p.size - jnp.count_nonzero(p))
+    all_zeros, all_size = all_zeros + z, all_size + p.size
+    if m is not None:
+      summary[f'sparsity/{path}'] = z / p.size
+      zeros, size = zeros + z, size + p.size
+  summary['sparsity'] = zeros / size if size else 0.0
+  summary['sparsity_all_params'] = all_zeros / all_size
+  return summary

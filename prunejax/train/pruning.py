@@ -1,0 +1,119 @@
+"""``config.pruning`` → an optimizer wrapped in the masked update, and masks at initialisation for PaI.
+
+Methods: ``none`` (dense); ``magnitude`` on a schedule — one-shot prune-then-retrain at ``begin_step``,
+iterative, or gradual polynomial — with masks refreshed inside the jitted step; ``random``, ``snip``,
+``grasp``, ``synflow``: pruning at initialisation (scores at step 0 on a per-class score batch, then the
+sparse network is trained with its mask fixed).
+"""
+
+import jax
+import jax.numpy as jnp
+import ml_collections
+import numpy as np
+import optax
+from flax import nnx
+
+from prunejax import core
+from prunejax.data.pipeline import Splits, gather_batch
+from prunejax.errors import PrunejaxError
+from prunejax.train.state import ModelDefs
+from prunejax.train.steps import cross_entropy
+
+METHODS = ('none', 'magnitude', 'random', 'snip', 'grasp', 'synflow')
+AT_INIT = ('random', 'snip', 'grasp', 'synflow')
+
+
+def check_pruning_config(cfg: ml_collections.ConfigDict) -> None:
+  """Start-up checks of ``config.pruning`` (the regex is checked once the params exist)."""
+  if cfg.method not in METHODS:
+    raise PrunejaxError(f'config.pruning.method={cfg.method!r} is unknown; choose one of {METHODS}.')
+  if cfg.method == 'none':
+    return
+  core.check_sparsity(cfg.sparsity)
+  if cfg.scope not in core.SCOPES:
+    raise PrunejaxError(f'config.pruning.scope={cfg.scope!r} is unknown; choose one of {core.SCOPES}.')
+  if cfg.distribution not in core.DISTRIBUTIONS:
+    raise PrunejaxError(f'config.pruning.distribution={cfg.distribution!r} is unknown; choose one of '
+                        f'{core.DISTRIBUTIONS}.')
+  schedule(cfg)  # validates kind and steps
+  if cfg.method in AT_INIT and (cfg.begin_step != 0 or cfg.schedule != 'one_shot'):
+    raise PrunejaxError(f'config.pruning.method={cfg.method!r} prunes at initialisation: set '
+                        'schedule=one_shot and begin_step=0 (use magnitude to prune during training).')
+
+
+def schedule(cfg) -> core.PruningSchedule:
+  return core.PruningSchedule(cfg.schedule, cfg.sparsity, cfg.begin_step, cfg.end_step, cfg.update_every)
+
+
+def score_batch(splits: Splits, per_class: int, seed: int):
+  """``per_class`` training examples of every class (fewer if a class is smaller), chosen by seed."""
+  rng = np.random.default_rng([seed, 7])
+  labels = splits.train.labels
+  picks = [rng.permutation(np.flatnonzero(labels == c))[:per_class] for c in np.unique(labels)]
+  return np.sort(np.concatenate(picks)).astype(np.int32)
+
+
+class Pruning:
+  """The pruning set-up of one run: which leaves, their densities, initial masks, the wrapped optimizer."""
+
+  def __init__(self, cfg, defs: ModelDefs, params, model_state, splits: Splits, seed: int):
+    self.cfg = cfg
+    self.selected = core.select_leaves(params, cfg.include, cfg.exclude)
+    per_layer = dict(cfg.per_layer) if cfg.get('per_layer') else None
+    self.densities = (core.layer_densities(params, self.selected, cfg.sparsity, cfg.distribution, per_layer)
+                      if cfg.scope == 'layerwise' else None)
+    if cfg.method in AT_INIT:
+      self.initial_masks = self._masks_at_init(defs, params, model_state, splits, seed)
+      self.schedule = None
+    else:
+      self.initial_masks = jax.tree.map(lambda f, p: jnp.ones(p.shape, bool) if f else None,
+                                        self.selected, params)
+      self.schedule = schedule(cfg)
+
+  def wrap(self, inner: optax.GradientTransformation) -> optax.GradientTransformation:
+    refresh = self._magnitude_masks if self.schedule is not None else None
+    return core.masked_update(inner, self.initial_masks, self.schedule, refresh)
+
+  def _magnitude_masks(self, params, sparsity):
+    scores = core.magnitude(params)
+    if self.densities is None:
+      return core.masks_global(scores, self.selected, sparsity)
+    # Each layer follows the schedule in proportion to its final sparsity (its distribution share).
+    fraction = sparsity / self.cfg.sparsity if self.cfg.sparsity else 0.0
+    densities = jax.tree.map(lambda d: 1.0 - (1.0 - d) * fraction, self.densities)
+    return core.masks_layerwise(scores, densities)
+
+  def _masks_at_init(self, defs, params, model_state, splits, seed):
+    indices = score_batch(splits, self.cfg.score_batch_per_class, seed)
+    x, y = gather_batch(jnp.asarray(splits.train.images), jnp.asarray(splits.train.labels),
+                        jnp.asarray(indices), jnp.asarray(splits.mean), jnp.asarray(splits.std))
+
+    def loss_at_temperature(p, temperature=1.0):
+      logits = nnx.merge(defs.train, p, model_state, copy=True)(x)
+      return cross_entropy(logits / temperature, y).mean()
+
+    forward = lambda p, inputs: nnx.merge(defs.eval, p, model_state, copy=True)(inputs)
+    context = core.ScoreContext(loss_fn=loss_at_temperature, loss_at_temperature=loss_at_temperature,
+                                forward=forward, key=jax.random.PRNGKey(seed + 1),
+                                input_shape=splits.input_shape)
+    kwargs = {'synflow': {'rounds': self.cfg.synflow_rounds},
+              'grasp': {'temperature': self.cfg.grasp_temperature, 'prune': self.cfg.grasp_prune}}
+    scorer = core.get_scorer(self.cfg.method, **kwargs.get(self.cfg.method, {}))
+    compute = jax.jit(lambda p: scorer.masks(p, context, self.selected, self.cfg.sparsity, self.densities))
+    if self.cfg.method == 'synflow':
+      with jax.enable_x64(True):  # SynFlow's products of |θ| overflow float32 in deep nets
+        return compute(params)
+    return compute(params)
+
+  def summary(self) -> dict[str, float | str]:
+    return {'target_sparsity': self.cfg.sparsity, 'method': self.cfg.method, 'scope': self.cfg.scope,
+            'distribution': self.cfg.distribution,
+            'schedule': self.cfg.schedule if self.schedule else 'at_init'}
+
+
+def measured_sparsity(params, include: str, exclude: str) -> dict[str, float]:
+  """Zeros actually present: over the prunable leaves (``sparsity``) and over all parameters."""
+  selected = core.select_leaves(params, include, exclude)
+  flags = jax.tree.map(lambda f, p: jnp.ones(p.shape, bool) if f else None, selected, params)
+  measured = core.sparsity_summary(params, flags)
+  return {'sparsity': measured['sparsity'], 'sparsity_all_params': measured['sparsity_all_params']}
