@@ -1,0 +1,96 @@
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from prunejax import core
+
+
+def test_magnitude_and_random():
+  params = {'w': jnp.array([-2.0, 1.0])}
+  np.testing.assert_array_equal(core.magnitude(params)['w'], [2.0, 1.0])
+  a = core.random_scores(params, jax.random.PRNGKey(0))['w']
+  b = core.random_scores(params, jax.random.PRNGKey(0))['w']
+  np.testing.assert_array_equal(a, b)
+  assert a.shape == (2,) and bool(jnp.all((a >= 0) & (a < 1)))
+
+
+def test_snip_on_a_hand_computed_example():
+  x = jnp.array([3.0, -2.0])
+  params = {'w': jnp.array([1.0, 2.0])}
+  scores = core.snip(lambda p: jnp.sum(p['w'] * x), params)  # dL/dw = x
+  np.testing.assert_allclose(scores['w'], [3.0, 4.0])
+
+
+def test_grasp_on_a_quadratic_and_its_sign_convention():
+  a = jnp.array([[2.0, 1.0], [1.0, 3.0]])
+  params = {'w': jnp.array([1.0, -1.0])}
+  loss = lambda p, t: 0.5 * p['w'] @ a @ p['w'] / t
+  temperature = 2.0
+  g = a @ params['w'] / temperature
+  hg = a @ g / temperature
+  s = -params['w'] * hg  # the paper's score; it removes the highest
+  keep_high = core.grasp(loss, params, temperature, prune='highest')['w']
+  np.testing.assert_allclose(keep_high, -s, rtol=1e-6)
+  np.testing.assert_allclose(core.grasp(loss, params, temperature, prune='lowest')['w'], s, rtol=1e-6)
+
+
+def test_grasp_hessian_vector_product_matches_finite_differences():
+  keys = jax.random.split(jax.random.PRNGKey(0), 3)
+  x = jax.random.normal(keys[0], (5, 4))
+  params = {'w1': jax.random.normal(keys[1], (4, 3)), 'w2': jax.random.normal(keys[2], (3, 2))}
+  loss = lambda p, t: jnp.sum(jnp.tanh(jnp.tanh(x @ p['w1']) @ p['w2']) ** 2) / t
+  grad = jax.grad(lambda p: loss(p, 1.0))
+  g = grad(params)
+  eps = 1e-3
+  plus = grad(jax.tree.map(lambda p, v: p + eps * v, params, g))
+  minus = grad(jax.tree.map(lambda p, v: p - eps * v, params, g))
+  hg = jax.tree.map(lambda a, b: (a - b) / (2 * eps), plus, minus)
+  scores = core.grasp(loss, params, temperature=1.0, prune='highest')  # = θ ⊙ Hg
+  for name in params:
+    np.testing.assert_allclose(scores[name], params[name] * hg[name], rtol=2e-2, atol=1e-3)
+
+
+def linear_net(p, x):
+  return x @ p['w1'] @ p['w2']
+
+
+def test_synflow_on_a_hand_computed_linear_net():
+  params = {'w1': jnp.array([[1.0, -2.0], [3.0, 0.5]]), 'w2': jnp.array([[2.0], [-1.0]])}
+  scores = core.synflow_scores(linear_net, params, (2,))
+  w1, w2 = np.abs(params['w1']), np.abs(params['w2'])
+  # R = 1ᵀ|W1||W2|: dR/dW1[i, j] = |W2|[j]; dR/dW2[j] = Σ_i |W1|[i, j].
+  np.testing.assert_allclose(scores['w1'], w1 * w2[:, 0][None, :])
+  np.testing.assert_allclose(scores['w2'], w2 * w1.sum(0)[:, None])
+
+
+def test_synflow_is_iterative_and_exact():
+  keys = jax.random.split(jax.random.PRNGKey(1), 2)
+  params = {'w1': jax.random.normal(keys[0], (6, 5)), 'w2': jax.random.normal(keys[1], (5, 4))}
+  selected = {'w1': True, 'w2': True}
+  masks = core.synflow_masks(linear_net, params, (6,), selected, 0.8, rounds=4)
+  assert sum(int(m.sum()) for m in jax.tree.leaves(masks)) == round(0.2 * 50)
+  manual = {'w1': jnp.ones((6, 5), bool), 'w2': jnp.ones((5, 4), bool)}
+  for r in range(1, 5):
+    scores = core.synflow_scores(linear_net, core.apply_masks(params, manual), (6,))
+    scores = jax.tree.map(lambda m, s: jnp.where(m, s, -1.0), manual, scores)
+    manual = core.masks_global(scores, selected, 1 - 0.2 ** (r / 4))
+  jax.tree.map(np.testing.assert_array_equal, masks, manual)
+  one_round = core.synflow_masks(linear_net, params, (6,), selected, 0.8, rounds=1)
+  assert any(not np.array_equal(a, b) for a, b in zip(jax.tree.leaves(one_round), jax.tree.leaves(masks)))
+
+
+def test_registry_finds_each_scorer_and_accepts_user_scorers():
+  assert {'magnitude', 'random', 'snip', 'grasp', 'synflow'} <= set(core.scorer_names())
+  assert core.get_scorer('grasp', temperature=50.0).temperature == 50.0
+
+  @core.register_scorer
+  class Ones(core.Scorer):
+    name = 'test_ones'
+
+    def scores(self, params, context):
+      return jax.tree.map(jnp.ones_like, params)
+
+  params = {'w': jnp.ones((2, 2))}
+  masks = core.get_scorer('test_ones').masks(params, core.ScoreContext(), {'w': True}, 0.5)
+  assert int(masks['w'].sum()) == 2
