@@ -61,3 +61,24 @@ def mlp(input_shape, num_classes, *, rngs, hidden=(300, 100)):
 @register('lenet5')
 def lenet5(input_shape, num_classes, *, rngs):
   return LeNet5(input_shape, num_classes, rngs=rngs)
+
+
+class SmallCNN(nnx.Module):
+  """3 conv (3x3, ReLU, 2x2 max-pool; 32/64/128 channels) + 2 dense: the pruning benchmarks' small CNN."""
+
+  def __init__(self, input_shape, num_classes: int, *, rngs: nnx.Rngs):
+    height, width, channels = input_shape
+    self.convs = nnx.List([Conv(c_in, c_out, 3, padding='SAME', rngs=rngs)
+                           for c_in, c_out in ((channels, 32), (32, 64), (64, 128))])
+    self.fc = Linear(128 * (height // 8) * (width // 8), 256, rngs=rngs)
+    self.classifier = Linear(256, num_classes, rngs=rngs)
+
+  def __call__(self, x: jax.Array) -> jax.Array:
+    for conv in self.convs:
+      x = nnx.max_pool(nnx.relu(conv(x)), (2, 2), (2, 2))
+    return self.classifier(nnx.relu(self.fc(x.reshape(x.shape[0], -1))))
+
+
+@register('small_cnn')
+def small_cnn(input_shape, num_classes, *, rngs):
+  return SmallCNN(input_shape, num_classes, rngs=rngs)

@@ -23,7 +23,7 @@ from prunejax.train.metrics_log import MetricsLog
 from prunejax.train.optimizers import make_optimizer
 from prunejax.train.pruning import Pruning, measured_sparsity
 from prunejax.train.state import ModelDefs, TrainState, init_train_state, split_model
-from prunejax.train.steps import make_eval_step, make_train_step
+from prunejax.train.steps import make_eval_step, make_train_step, make_update_step
 
 # Config fields that fix a run's trajectory: a checkpoint written with others cannot be resumed.
 FINGERPRINT_FIELDS = ('model', 'model_kwargs', 'dataset', 'classes', 'remap_labels', 'validation_fraction',
@@ -95,18 +95,22 @@ class Experiment:
     return jax.device_put(state, sharding.replicated(self.mesh))
 
   def measure(self, state: TrainState) -> dict[str, Any]:
-    """Parameter counts, forward FLOPs per example and the compiled train step's bytes."""
+    """Parameter counts, measured sparsity, forward FLOPs per example and one training step's bytes.
+
+    The step's bytes are those of the update on one batch (state + batch + temporaries), without the
+    device-resident dataset, which is a property of the input pipeline rather than of the model.
+    """
     total, nonzero = edge.count_params(state.params)
     pruning_cfg = self.config.pruning
-    images, labels = self.device_splits['train']
-    step_bytes = edge.compiled_bytes(
-        self.train_step.lower(state, images, labels, self.batch_indices(0)).compile())
+    batch = (jax.ShapeDtypeStruct((self.config.batch_size,) + self.splits.input_shape, jnp.float32),
+             jax.ShapeDtypeStruct((self.config.batch_size,), jnp.int32))
+    update = jax.jit(make_update_step(self.defs, self.optimizer), donate_argnums=0)
     return {
         'params_total': total, 'params_nonzero': nonzero,
         **measured_sparsity(state.params, pruning_cfg.include, pruning_cfg.exclude),
         'flops_per_example': edge.forward_flops_per_example(
             self.apply_eval, state.params, state.model_state, self.splits.input_shape),
-        'train_step_bytes': step_bytes,
+        'train_step_bytes': edge.compiled_bytes(update.lower(state, *batch).compile()),
     }
 
 

@@ -8,7 +8,7 @@ from prunejax import models
 from prunejax.errors import PrunejaxError
 from prunejax.train.state import split_model
 
-ALL = ['lenet_300_100', 'lenet5', 'vgg11', 'vgg16', 'resnet20', 'resnet56', 'mobilenetv2']
+ALL = ['lenet_300_100', 'lenet5', 'small_cnn', 'vgg11', 'vgg16', 'resnet20', 'resnet56', 'mobilenetv2']
 param_count = lambda model: sum(x.size for x in jax.tree.leaves(nnx.state(model, nnx.Param)))
 
 

@@ -28,3 +28,34 @@ def test_bad_values_fail_with_one_line_naming_the_field(tiny_config, field, valu
   with pytest.raises(PrunejaxError) as error:
     check_config(tiny_config)
   assert message in str(error.value) and '\n' not in str(error.value)
+
+
+@pytest.mark.parametrize('field,value,message', [
+    ('method', 'obd', "pruning.method='obd' is unknown"),
+    ('sparsity', 1.0, r'sparsity=1.0 must be in \[0, 1\)'),
+    ('sparsity', -0.5, r'sparsity=-0.5 must be in \[0, 1\)'),
+    ('scope', 'blockwise', "scope='blockwise' is unknown"),
+    ('distribution', 'gaussian', "distribution='gaussian' is unknown"),
+    ('schedule', 'cosine', "unknown pruning schedule 'cosine'"),
+])
+def test_bad_pruning_values_fail_before_anything_runs(tiny_config, field, value, message):
+  tiny_config.pruning.method = 'magnitude'
+  tiny_config.pruning.sparsity = 0.5
+  with tiny_config.ignore_type():
+    tiny_config.pruning[field] = value
+  with pytest.raises(PrunejaxError, match=message):
+    check_config(tiny_config)
+
+
+def test_pai_methods_must_prune_at_initialisation(tiny_config):
+  tiny_config.pruning.update({'method': 'snip', 'sparsity': 0.5, 'begin_step': 10})
+  with pytest.raises(PrunejaxError, match='prunes at initialisation'):
+    check_config(tiny_config)
+
+
+def test_a_regex_that_selects_nothing_fails_before_training(tiny_config, tmp_path):
+  from prunejax.train import train_and_evaluate
+  tiny_config.pruning.update({'method': 'magnitude', 'sparsity': 0.5, 'include': 'conv_kernel'})
+  with pytest.raises(PrunejaxError, match='selects no parameter'):
+    train_and_evaluate(tiny_config, tmp_path)
+  assert not (tmp_path / 'checkpoints').exists()

@@ -68,3 +68,39 @@ def test_batch_larger_than_the_data_is_refused(tiny_config, tmp_path):
   tiny_config.batch_size = 4096
   with pytest.raises(PrunejaxError, match='batch_size=4096 exceeds'):
     train_and_evaluate(tiny_config, tmp_path)
+
+
+@pytest.mark.parametrize('method,schedule', [('magnitude', 'polynomial'), ('magnitude', 'one_shot'),
+                                             ('snip', 'one_shot'), ('synflow', 'one_shot')])
+def test_pruned_training_reaches_the_measured_target_sparsity(tiny_config, tmp_path, method, schedule):
+  pruning = tiny_config.pruning
+  pruning.method, pruning.sparsity, pruning.schedule = method, 0.8, schedule
+  pruning.begin_step, pruning.end_step, pruning.update_every = (0, 0, 1) if method != 'magnitude' else (
+      4, 20, 4)
+  pruning.synflow_rounds = 10
+  summary = train_and_evaluate(tiny_config, tmp_path)
+  assert summary['sparsity'] == pytest.approx(0.8, abs=1e-4)  # measured zeros in the trained kernels
+  assert summary['method'] == method and summary['target_sparsity'] == 0.8
+  dense_total = summary['params_total']
+  assert summary['params_nonzero'] < 0.35 * dense_total
+  assert summary['test_accuracy'] > 0.3
+
+
+def test_pruned_run_resumes_bit_identically_with_its_masks(tiny_config, tmp_path):
+  tiny_config.pruning.update({'method': 'magnitude', 'sparsity': 0.7, 'schedule': 'iterative',
+                              'begin_step': 5, 'end_step': 25, 'update_every': 5})
+  train_and_evaluate(tiny_config, tmp_path / 'clean')
+  resumed_dir = tmp_path / 'resumed'
+  train_and_evaluate(tiny_config, resumed_dir)
+  steps = sorted(int(p.name) for p in (resumed_dir / 'checkpoints').iterdir() if p.name.isdigit())
+  for step in steps[1:]:
+    shutil.rmtree(resumed_dir / 'checkpoints' / str(step))
+  train_and_evaluate(tiny_config, resumed_dir)
+  jax.tree.map(np.testing.assert_array_equal, final_params(resumed_dir), final_params(tmp_path / 'clean'))
+
+
+def test_dense_step_bytes_exclude_the_dataset(tiny_config, tmp_path):
+  summary = train_and_evaluate(tiny_config, tmp_path)
+  params_bytes = 4 * summary['params_total']
+  # params + SGD momentum + gradients + a batch: a few times the params, far from the dataset's size.
+  assert 2 * params_bytes < summary['train_step_bytes'] < 8 * params_bytes

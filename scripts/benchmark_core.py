@@ -1,0 +1,138 @@
+"""Cost of the pruning core, as ratios measured in one run (medians of repeated timed windows).
+
+python scripts/benchmark_core.py [--out runs/benchmarks/core.json] [--repeats 5]
+
+1. masked step (fixed mask) / dense step, and step with a mask refresh every 10 steps / dense step, for
+   the small CNN (CIFAR shape, batch 64, SGD momentum, 80% uniform layer-wise magnitude), LeNet-300-100
+   and ResNet-20;
+2. one full mask refresh (global magnitude, 80%) with prunejax's bisection top-k against a full argsort,
+   on synthetic parameter trees of 0.3M, 2.5M and 25M weights.
+"""
+
+import json
+import pathlib
+import time
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+from absl import app, flags, logging
+
+from prunejax import core
+from prunejax.models import create_model
+from prunejax.report import summary_table
+from prunejax.train import make_update_step, split_model
+from prunejax.train.state import init_train_state
+
+_OUT = flags.DEFINE_string('out', 'runs/benchmarks/core.json', 'Where to write the JSON results.')
+_REPEATS = flags.DEFINE_integer('repeats', 5, 'Timed windows per variant; medians are reported.')
+_MODELS = flags.DEFINE_list('models', ['small_cnn', 'lenet_300_100', 'resnet20'], 'Models for part 1.')
+SHAPES = {'small_cnn': (32, 32, 3), 'lenet_300_100': (28, 28, 1), 'resnet20': (32, 32, 3)}
+STEPS = {'small_cnn': 30, 'lenet_300_100': 200, 'resnet20': 10}  # steps per window (a multiple of 10)
+
+
+def median_seconds_per_step(step, state, batch, steps, repeats):
+  state, _ = step(state, *batch)
+  jax.block_until_ready(state)
+  windows = []
+  for _ in range(repeats):
+    start = time.perf_counter()
+    for _ in range(steps):
+      state, metrics = step(state, *batch)
+    jax.block_until_ready((state, metrics))
+    windows.append((time.perf_counter() - start) / steps)
+  return float(np.median(windows))
+
+
+def step_ratios(model_name):
+  shape = SHAPES[model_name]
+  defs, params, model_state = split_model(create_model(model_name, shape, 10))
+  keys = jax.random.split(jax.random.PRNGKey(0))
+  batch = (jax.random.normal(keys[0], (64,) + shape), jax.random.randint(keys[1], (64,), 0, 10))
+  selected = core.select_leaves(params)
+  densities = core.layer_densities(params, selected, 0.8, 'uniform')
+  masks = core.masks_layerwise(core.magnitude(params), densities)
+  refresh = lambda p, s: core.masks_layerwise(core.magnitude(p), jax.tree.map(lambda d: 1 - s, densities))
+  inner = lambda: optax.sgd(0.01, momentum=0.9)
+  variants = {
+      'dense': inner(),
+      'masked': core.masked_update(inner(), masks),
+      'refresh_every_10': core.masked_update(
+          inner(), masks, core.PruningSchedule('iterative', 0.8, 0, 10**9, 10), refresh),
+  }
+  times = {}
+  for name, tx in variants.items():
+    step = jax.jit(make_update_step(defs, tx), donate_argnums=0)
+    state = init_train_state(core.apply_masks(params, masks), model_state, tx, 0)
+    times[name] = median_seconds_per_step(step, state, batch, STEPS[model_name], _REPEATS.value)
+  params_count = sum(x.size for x in jax.tree.leaves(params))
+  return {'model': model_name, 'params': params_count, 'dense_ms': 1e3 * times['dense'],
+          'masked_ms': 1e3 * times['masked'], 'refresh10_ms': 1e3 * times['refresh_every_10'],
+          'masked_ratio': times['masked'] / times['dense'],
+          'refresh10_ratio': times['refresh_every_10'] / times['dense']}
+
+
+def synthetic_tree(total):
+  """Conv-like and dense-like leaves adding up to about ``total`` weights."""
+  sizes = [total // 2, total // 4, total // 8, total - total // 2 - total // 4 - total // 8]
+  keys = jax.random.split(jax.random.PRNGKey(1), len(sizes))
+  return {f'layer{i}': {'kernel': jax.random.normal(k, (n,))} for i, (k, n) in enumerate(zip(keys, sizes))}
+
+
+def argsort_global_masks(scores, sparsity):
+  flat = jnp.concatenate([s.ravel() for s in jax.tree.leaves(scores)])
+  keep = int(round((1 - sparsity) * flat.size))
+  order = jnp.argsort(-flat)
+  kept = jnp.zeros(flat.size, bool).at[order[:keep]].set(True)
+  out, offset = [], 0
+  for s in jax.tree.leaves(scores):
+    out.append(kept[offset:offset + s.size].reshape(s.shape))
+    offset += s.size
+  return jax.tree.unflatten(jax.tree.structure(scores), out)
+
+
+def time_call(fn, arg, repeats):
+  jax.block_until_ready(fn(arg))
+  runs = []
+  for _ in range(repeats):
+    start = time.perf_counter()
+    jax.block_until_ready(fn(arg))
+    runs.append(time.perf_counter() - start)
+  return float(np.median(runs))
+
+
+def refresh_times(total):
+  params = synthetic_tree(total)
+  selected = jax.tree.map(lambda _: True, params)
+  ours = jax.jit(lambda p: core.masks_global(core.magnitude(p), selected, 0.8))
+  baseline = jax.jit(lambda p: argsort_global_masks(core.magnitude(p), 0.8))
+  same = all(bool(jnp.array_equal(a, b)) for a, b in zip(jax.tree.leaves(ours(params)),
+                                                         jax.tree.leaves(baseline(params))))
+  t_ours, t_base = time_call(ours, params, _REPEATS.value), time_call(baseline, params, _REPEATS.value)
+  return {'params': total, 'bisection_ms': 1e3 * t_ours, 'argsort_ms': 1e3 * t_base,
+          'speedup': t_base / t_ours, 'same_masks': same}
+
+
+def main(argv):
+  del argv
+  logging.set_verbosity(logging.WARNING)
+  steps = [step_ratios(m) for m in _MODELS.value]
+  print(summary_table(steps, (('model', 'model', '{}'), ('params', 'params', '{:,}'),
+                              ('dense_ms', 'dense ms', '{:.2f}'), ('masked_ms', 'masked ms', '{:.2f}'),
+                              ('refresh10_ms', 'refresh/10 ms', '{:.2f}'),
+                              ('masked_ratio', 'masked/dense', '{:.3f}'),
+                              ('refresh10_ratio', 'refresh/dense', '{:.3f}'))))
+  refresh = [refresh_times(n) for n in (300_000, 2_500_000, 25_000_000)]
+  print()
+  print(summary_table(refresh, (('params', 'params', '{:,}'), ('bisection_ms', 'bisection ms', '{:.1f}'),
+                                ('argsort_ms', 'argsort ms', '{:.1f}'), ('speedup', 'speed-up', '{:.2f}'),
+                                ('same_masks', 'same masks', '{}'))))
+  out = pathlib.Path(_OUT.value)
+  out.parent.mkdir(parents=True, exist_ok=True)
+  out.write_text(json.dumps({'devices': str(jax.devices()), 'steps': steps, 'refresh': refresh}, indent=2))
+  print(f'written to {out}')
+
+
+if __name__ == '__main__':
+  app.run(main)
