@@ -64,7 +64,8 @@ def step_ratios(model_name):
   times = {}
   for name, tx in variants.items():
     step = jax.jit(make_update_step(defs, tx), donate_argnums=0)
-    state = init_train_state(core.apply_masks(params, masks), model_state, tx, 0)
+    fresh = jax.tree.map(jnp.copy, (core.apply_masks(params, masks), model_state))  # steps donate
+    state = init_train_state(*fresh, tx, 0)
     times[name] = median_seconds_per_step(step, state, batch, STEPS[model_name], _REPEATS.value)
   params_count = sum(x.size for x in jax.tree.leaves(params))
   return {'model': model_name, 'params': params_count, 'dense_ms': 1e3 * times['dense'],

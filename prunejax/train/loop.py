@@ -15,6 +15,7 @@ from flax import nnx
 
 from prunejax import data as data_lib
 from prunejax import core, edge
+from prunejax.errors import PrunejaxError
 from prunejax.models import create_model
 from prunejax.train import sharding
 from prunejax.train.checkpoints import Checkpointer
@@ -36,7 +37,8 @@ def fingerprint(config: ml_collections.ConfigDict) -> dict[str, Any]:
 
 
 class Experiment:
-  """One dense training run's pieces, built from a config; ``train_and_evaluate`` drives it."""
+  """One training run's pieces (data on device, model, optimizer with pruning, jitted steps), built from
+  a config; ``train_and_evaluate`` drives it, benchmarks and tests use the pieces directly."""
 
   def __init__(self, config: ml_collections.ConfigDict):
     check_config(config)
@@ -49,7 +51,7 @@ class Experiment:
                                        config.remap_labels)
     self.steps_per_epoch = len(self.splits.train) // config.batch_size
     if self.steps_per_epoch == 0:
-      raise data_lib.pipeline.PrunejaxError(
+      raise PrunejaxError(
           f'config.batch_size={config.batch_size} exceeds the {len(self.splits.train)} training examples.')
     self.total_steps = self.steps_per_epoch * config.num_epochs
     model = create_model(config.model, self.splits.input_shape, self.splits.num_classes, config.seed,

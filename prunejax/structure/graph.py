@@ -1,0 +1,388 @@
+"""Channel dependency groups traced from a model's jaxpr: which parameter axes must shrink together.
+
+The forward pass is traced with every model variable (params and BatchNorm statistics) as an input.
+Walking the equations, each Dense/Conv output-channel axis starts a group; the group then flows through
+the computation: element-wise ops couple operands (a residual add merges two groups), a following
+layer's kernel input axis joins it, BatchNorm scale/bias/mean/var join it where they meet it, reshapes
+that flatten NHWC features give a strided piece, concatenations give offset pieces, depthwise
+convolutions pass it through. Channels reaching the model's output are never pruned. Anything the
+walker does not understand fails loudly, naming the primitive and the parameter involved.
+"""
+
+import dataclasses
+import math
+
+import jax
+import numpy as np
+from jax.extend import core as jex_core
+
+from prunejax.core.paths import leaf_paths
+from prunejax.errors import PrunejaxError
+from prunejax.structure.layouts import Layout, Piece, shifted
+
+ELEMENTWISE = {
+    'add', 'sub', 'mul', 'div', 'max', 'min', 'pow', 'neg', 'exp', 'exp2', 'log', 'log1p', 'tanh',
+    'logistic', 'sqrt', 'rsqrt', 'abs', 'sign', 'integer_pow', 'square', 'erf', 'erf_inv', 'select_n',
+    'clamp', 'convert_element_type', 'stop_gradient', 'copy', 'copy_p', 'eq', 'ne', 'gt', 'ge', 'lt',
+    'le', 'and', 'or', 'not', 'is_finite', 'sin', 'cos', 'atan2', 'expm1', 'rem', 'floor', 'ceil',
+    'round', 'reduce_precision', 'nextafter', 'cbrt', 'tan', 'add_any',
+}
+REDUCTIONS = {'reduce_sum', 'reduce_max', 'reduce_min', 'reduce_prod', 'argmax', 'argmin', 'reduce_and',
+              'reduce_or'}
+WINDOWED = {'reduce_window_max', 'reduce_window_min', 'reduce_window_sum', 'reduce_window',
+            'cumsum', 'cummax', 'cummin', 'cumprod', 'cumlogsumexp'}
+CALLS = {'pjit': 'jaxpr', 'jit': 'jaxpr', 'closed_call': 'call_jaxpr', 'core_call': 'call_jaxpr',
+         'custom_jvp_call': 'call_jaxpr', 'custom_vjp_call': 'call_jaxpr',
+         'custom_vjp_call_jaxpr': 'fun_jaxpr', 'remat': 'jaxpr', 'checkpoint': 'jaxpr'}
+
+
+@dataclasses.dataclass(frozen=True)
+class Member:
+  """One coupled tensor axis: ``path[axis]``, holding the group's channels as ``piece`` describes."""
+  path: str
+  axis: int
+  piece: Piece
+
+  def __str__(self):
+    extra = [f'{k}={v}' for k, v in (('offset', self.piece.offset), ('repeat', self.piece.repeat),
+                                      ('inner', self.piece.inner), ('stride', self.piece.stride))
+             if v not in (0, 1)]
+    return f'{self.path}[{self.axis}]' + (f' ({", ".join(extra)})' if extra else '')
+
+
+@dataclasses.dataclass(frozen=True)
+class Group:
+  """Channels that are removed together. ``name`` is the path of the kernel that produces them."""
+  name: str
+  size: int
+  members: tuple[Member, ...]
+  prunable: bool = True
+
+  def __str__(self):
+    flag = '' if self.prunable else ' (not prunable: reaches the model output)'
+    return f'{self.name}: {self.size} channels{flag}\n' + '\n'.join(f'  {m}' for m in self.members)
+
+
+# What the walker knows about a jaxpr value.
+@dataclasses.dataclass(frozen=True)
+class _Activation:  # depends on the model input; one Layout per axis
+  layouts: tuple[Layout, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class _Source:  # computed from variables only; per leaf, which leaf axis each value axis is (or None)
+  leaves: tuple[tuple[int, tuple[int | None, ...]], ...]
+
+
+_CONST = None  # literals, iota, ...: broadcastable, no channel meaning
+
+
+class _Walker:
+  def __init__(self, paths: list[str]):
+    self.paths = paths
+    self.parent: list[int] = []
+    self.group_size: list[int] = []
+    self.group_name: list[str] = []
+    self.blocked: set[int] = set()
+    self.members: dict[tuple[int, int], tuple[Layout, str]] = {}  # (leaf, axis) -> layout
+
+  # ---- groups (union-find) ----
+  def new_group(self, size: int, name: str) -> int:
+    self.parent.append(len(self.parent))
+    self.group_size.append(size)
+    self.group_name.append(name)
+    return len(self.parent) - 1
+
+  def find(self, g: int) -> int:
+    while self.parent[g] != g:
+      self.parent[g] = self.parent[self.parent[g]]
+      g = self.parent[g]
+    return g
+
+  def union(self, a: int, b: int, where: str) -> None:
+    a, b = self.find(a), self.find(b)
+    if a == b:
+      return
+    if self.group_size[a] != self.group_size[b]:
+      raise PrunejaxError(f'cannot couple {self.group_size[a]} and {self.group_size[b]} channels at {where}.')
+    self.parent[max(a, b)] = min(a, b)  # the earlier-born group names the union
+
+  def add_member(self, leaf: int, axis: int, layout: Layout, where: str) -> None:
+    key = (leaf, axis)
+    if key in self.members:
+      self.unify([self.members[key], layout], f'{self.paths[leaf]}[{axis}] ({where})')
+    else:
+      self.members[key] = layout
+
+  def unify(self, layouts: list[Layout], where: str) -> Layout:
+    """Couples layouts that meet on one axis; they must have the same piece structure."""
+    grouped = [l for l in layouts if l]
+    if not grouped:
+      return ()
+    first = grouped[0]
+    for other in grouped[1:]:
+      shape = lambda l: [(p.offset, p.size, p.repeat, p.inner, p.stride) for p in l]
+      if shape(other) != shape(first):
+        raise PrunejaxError(f'channels with different layouts meet at {where}; this coupling is not '
+                            'supported.')
+      for p, q in zip(first, other):
+        self.union(p.group, q.group, where)
+    return first
+
+  # ---- the walk ----
+  def walk(self, jaxpr, inputs: list) -> list:
+    env = {}
+    read = lambda v: _CONST if isinstance(v, jex_core.Literal) else env.get(v, _CONST)
+    for var, value in zip(jaxpr.invars, inputs):
+      env[var] = value
+    for eqn in jaxpr.eqns:
+      outs = self.equation(eqn, [read(v) for v in eqn.invars])
+      for var, value in zip(eqn.outvars, outs):
+        env[var] = value
+    return [read(v) for v in jaxpr.outvars]
+
+  def where(self, eqn, values) -> str:
+    leaves = sorted({self.paths[i] for v in values if isinstance(v, _Source) for i, _ in v.leaves})
+    return f"primitive '{eqn.primitive.name}'" + (f' on {", ".join(leaves)}' if leaves else '')
+
+  def equation(self, eqn, values):
+    name = eqn.primitive.name
+    shapes = [getattr(v.aval, 'shape', ()) for v in eqn.invars]
+    out_shapes = [getattr(v.aval, 'shape', ()) for v in eqn.outvars]
+    if name in CALLS or any(k in eqn.params for k in ('call_jaxpr', 'jaxpr')) and name not in (
+        'while', 'cond', 'scan'):
+      closed = eqn.params.get(CALLS.get(name, 'jaxpr')) or eqn.params.get('call_jaxpr')
+      inner = closed.jaxpr if hasattr(closed, 'jaxpr') else closed
+      offset = len(inner.invars) - len(values)  # custom_vjp may prepend consts
+      return self.walk(inner, [_CONST] * max(offset, 0) + list(values))
+    if all(v is _CONST for v in values):
+      return [_CONST] * len(eqn.outvars)
+    if all(not isinstance(v, _Activation) for v in values):
+      return [self.source_op(eqn, values, shapes, out_shapes)] * len(eqn.outvars)
+    if name in ELEMENTWISE:
+      return [self.elementwise(eqn, values, out_shapes[0])] * len(eqn.outvars)
+    if name == 'broadcast_in_dim':
+      return [self.broadcast(values[0], eqn.params['broadcast_dimensions'], shapes[0], out_shapes[0])]
+    if name == 'conv_general_dilated':
+      return [self.conv(eqn, values, shapes, out_shapes[0])]
+    if name == 'dot_general':
+      return [self.dot(eqn, values, shapes, out_shapes[0])]
+    if name == 'reshape':
+      return [self.reshape(eqn, values[0], shapes[0], out_shapes[0])]
+    if name in REDUCTIONS:
+      axes = set(eqn.params['axes'])
+      return [_Activation(tuple(l for i, l in enumerate(values[0].layouts) if i not in axes))]
+    if name in WINDOWED:
+      return [values[0]] * len(eqn.outvars)
+    if name == 'transpose':
+      return [_Activation(tuple(values[0].layouts[i] for i in eqn.params['permutation']))]
+    if name == 'squeeze':
+      drop = set(eqn.params['dimensions'])
+      return [_Activation(tuple(l for i, l in enumerate(values[0].layouts) if i not in drop))]
+    if name == 'concatenate':
+      return [self.concatenate(eqn, values, shapes, out_shapes[0])]
+    if name == 'pad':
+      for (low, high, interior), layout in zip(eqn.params['padding_config'], values[0].layouts):
+        if layout and (low or high or interior):
+          raise PrunejaxError(f'{self.where(eqn, values)} pads a channel axis; not supported.')
+      return [values[0]]
+    raise PrunejaxError(f'cannot trace channels through {self.where(eqn, values)}; supported are '
+                        'Dense/Conv (incl. depthwise), norms, element-wise ops, pooling, reshape/flatten, '
+                        'concatenation and transposes.')
+
+  def source_op(self, eqn, values, shapes, out_shapes):
+    """An op on variables only (e.g. BatchNorm's scale * rsqrt(var + eps)): track axis provenance."""
+    out_shape = out_shapes[0]
+    name = eqn.primitive.name
+    leaves = []
+    for value, shape in zip(values, shapes):
+      if not isinstance(value, _Source):
+        continue
+      for leaf, axes in value.leaves:
+        if name in ELEMENTWISE and len(shape) == len(out_shape):
+          leaves.append((leaf, axes))
+        elif name == 'broadcast_in_dim':
+          mapped = [None] * len(out_shape)
+          for i, d in enumerate(eqn.params['broadcast_dimensions']):
+            if shape[i] == out_shape[d]:
+              mapped[d] = axes[i]
+          leaves.append((leaf, tuple(mapped)))
+        elif name == 'reshape' and [s for s in shape if s != 1] == [s for s in out_shape if s != 1]:
+          kept = iter([a for a, s in zip(axes, shape) if s != 1])
+          leaves.append((leaf, tuple(next(kept) if s != 1 else None for s in out_shape)))
+        elif name in ('transpose',):
+          leaves.append((leaf, tuple(axes[i] for i in eqn.params['permutation'])))
+        elif name in ELEMENTWISE:  # scalar operand broadcast implicitly
+          continue
+        else:
+          raise PrunejaxError(f'cannot trace channels through {self.where(eqn, values)} applied to '
+                              'variables only; not supported.')
+    return _Source(tuple(leaves))
+
+  def elementwise(self, eqn, values, out_shape):
+    where = self.where(eqn, values)
+    layouts = []
+    for axis in range(len(out_shape)):
+      found = [v.layouts[axis] for v in values if isinstance(v, _Activation) and len(v.layouts) == len(out_shape)]
+      layout = self.unify(found, where)
+      if layout and any(not l for l in found) and out_shape[axis] > 1:
+        for piece in layout:  # grouped channels meet fixed channels (e.g. the input): keep them all
+          self.blocked.add(piece.group)
+      for value in values:
+        if isinstance(value, _Source):
+          for leaf, axes in value.leaves:
+            if axes[axis] is not None and layout:
+              self.add_member(leaf, axes[axis], layout, where)
+      layouts.append(layout)
+    return _Activation(tuple(layouts))
+
+  def broadcast(self, value, dims, shape, out_shape):
+    layouts = [()] * len(out_shape)
+    for i, d in enumerate(dims):
+      if shape[i] == out_shape[d]:
+        layouts[d] = value.layouts[i]
+    return _Activation(tuple(layouts))
+
+  def kernel_leaf(self, eqn, values, value):
+    if not isinstance(value, _Source) or len(value.leaves) != 1:
+      raise PrunejaxError(f'{self.where(eqn, values)}: the kernel must be one variable; not supported.')
+    return value.leaves[0]
+
+  def conv(self, eqn, values, shapes, out_shape):
+    lhs, rhs = values
+    if not isinstance(lhs, _Activation) or eqn.params['batch_group_count'] != 1:
+      raise PrunejaxError(f'{self.where(eqn, values)}: unsupported convolution form.')
+    leaf, axes = self.kernel_leaf(eqn, values, rhs)
+    dn = eqn.params['dimension_numbers']
+    lhs_feature, rhs_out, rhs_in, out_feature = dn.lhs_spec[1], dn.rhs_spec[0], dn.rhs_spec[1], dn.out_spec[1]
+    groups = eqn.params['feature_group_count']
+    channels_in, channels_out = shapes[0][lhs_feature], out_shape[out_feature]
+    layout_in = lhs.layouts[lhs_feature]
+    layouts = [()] * len(out_shape)
+    if groups == 1:
+      if layout_in:
+        self.add_member(leaf, axes[rhs_in], layout_in, self.where(eqn, values))
+      group = self.new_group(channels_out, self.paths[leaf])
+      layouts[out_feature] = (Piece(group, channels_out),)
+      self.add_member(leaf, axes[rhs_out], layouts[out_feature], self.where(eqn, values))
+    elif groups == channels_in == channels_out:  # depthwise: channel c in -> channel c out
+      layouts[out_feature] = layout_in
+      if layout_in:
+        self.add_member(leaf, axes[rhs_out], layout_in, self.where(eqn, values))
+    else:
+      raise PrunejaxError(f'{self.where(eqn, values)}: grouped convolution with {groups} groups '
+                          f'({channels_in} -> {channels_out} channels) is not supported.')
+    return _Activation(tuple(layouts))
+
+  def dot(self, eqn, values, shapes, out_shape):
+    (lc, rc), (lb, rb) = eqn.params['dimension_numbers']
+    lhs, rhs = values
+    if isinstance(lhs, _Activation) and isinstance(rhs, _Activation):
+      raise PrunejaxError(f'{self.where(eqn, values)}: products of two activations are not supported.')
+    swap = not isinstance(lhs, _Activation)
+    act, kernel = (rhs, lhs) if swap else (lhs, rhs)
+    act_c, ker_c = (rc, lc) if swap else (lc, rc)
+    act_b = rb if swap else lb
+    act_shape, ker_shape = (shapes[1], shapes[0]) if swap else (shapes[0], shapes[1])
+    leaf, axes = self.kernel_leaf(eqn, values, kernel)
+    where = self.where(eqn, values)
+    for a, k in zip(act_c, ker_c):
+      if act.layouts[a]:
+        self.add_member(leaf, axes[k], act.layouts[a], where)
+    act_free = [i for i in range(len(act_shape)) if i not in act_c and i not in act_b]
+    ker_free = [i for i in range(len(ker_shape)) if i not in ker_c and i not in (lb if swap else rb)]
+    batch = [act.layouts[i] for i in act_b]
+    free_act = [act.layouts[i] for i in act_free]
+    free_ker = []
+    for k in ker_free:
+      group = self.new_group(ker_shape[k], self.paths[leaf])
+      free_ker.append((Piece(group, ker_shape[k]),))
+      self.add_member(leaf, axes[k], free_ker[-1], where)
+    ordered = batch + (free_ker + free_act if swap else free_act + free_ker)
+    return _Activation(tuple(ordered))
+
+  def reshape(self, eqn, value, shape, out_shape):
+    layouts = [()] * len(out_shape)
+    i = j = 0
+    while i < len(shape) or j < len(out_shape):
+      ins, outs = [i], [j]
+      pin, pout = (shape[i] if i < len(shape) else 1), (out_shape[j] if j < len(out_shape) else 1)
+      while pin != pout:
+        if pin < pout:
+          i += 1
+          ins.append(i)
+          pin *= shape[i]
+        else:
+          j += 1
+          outs.append(j)
+          pout *= out_shape[j]
+      ins = [a for a in ins if a < len(shape)]
+      outs = [b for b in outs if b < len(out_shape)]
+      grouped = [a for a in ins if value.layouts[a]]
+      real_outs = [b for b in outs if out_shape[b] != 1]
+      if grouped:
+        if len(grouped) > 1 or len(real_outs) != 1:
+          raise PrunejaxError(f'{self.where(eqn, [value])}: a reshape that splits or mixes channel axes '
+                              f'({shape} -> {out_shape}) is not supported.')
+        a, layout = grouped[0], value.layouts[grouped[0]]
+        before = math.prod(shape[b] for b in ins if b < a)
+        after = math.prod(shape[b] for b in ins if b > a)
+        if any(p.repeat != 1 for p in layout):
+          raise PrunejaxError(f'{self.where(eqn, [value])}: flattening an already flattened channel axis '
+                              'is not supported.')
+        layouts[real_outs[0]] = tuple(
+            dataclasses.replace(p, offset=p.offset * after, repeat=before, inner=p.inner * after,
+                                stride=shape[a] * after if before > 1 else 0) for p in layout)
+      i, j = i + 1, j + 1
+    return _Activation(tuple(layouts))
+
+  def concatenate(self, eqn, values, shapes, out_shape):
+    d = eqn.params['dimension']
+    where = self.where(eqn, values)
+    layouts = []
+    for axis in range(len(out_shape)):
+      if axis != d:
+        layouts.append(self.unify([v.layouts[axis] for v in values if isinstance(v, _Activation)], where))
+        continue
+      pieces, offset = [], 0
+      for value, shape in zip(values, shapes):
+        if isinstance(value, _Activation):
+          pieces.extend(shifted(value.layouts[axis], offset))
+        elif isinstance(value, _Source):
+          raise PrunejaxError(f'{where}: concatenating variables with activations is not supported.')
+        offset += shape[axis]
+      layouts.append(tuple(pieces))
+    return _Activation(tuple(layouts))
+
+
+def trace_groups_of(apply_fn, variables, *sample_inputs) -> list[Group]:
+  """Groups of ``apply_fn(variables, *inputs)``: the functional form ``trace_groups`` wraps.
+
+  ``variables`` is any pytree (an NNX State of params and statistics, a dict...); member paths are
+  its '/'-joined leaf paths.
+  """
+  closed = jax.make_jaxpr(apply_fn)(variables, *sample_inputs)
+  paths = jax.tree.leaves(leaf_paths(variables))
+  leaf_axes = [tuple(range(np.ndim(x))) for x in jax.tree.leaves(variables)]
+  walker = _Walker(paths)
+  inputs = [_Source(((i, axes),)) for i, axes in enumerate(leaf_axes)]
+  for x in jax.tree.leaves(sample_inputs):
+    inputs.append(_Activation(((),) * np.ndim(x)))
+  outputs = walker.walk(closed.jaxpr, inputs)
+  for value in outputs:
+    if isinstance(value, _Activation):
+      for layout in value.layouts:
+        walker.blocked.update(p.group for p in layout)
+  return _collect(walker)
+
+
+def _collect(walker: _Walker) -> list[Group]:
+  by_root: dict[int, list[Member]] = {}
+  for (leaf, axis), layout in sorted(walker.members.items()):
+    for piece in layout:
+      root = walker.find(piece.group)
+      by_root.setdefault(root, []).append(
+          Member(walker.paths[leaf], axis, dataclasses.replace(piece, group=root)))
+  blocked = {walker.find(g) for g in walker.blocked}
+  return [Group(walker.group_name[root], walker.group_size[root], tuple(members), root not in blocked)
+          for root, members in sorted(by_root.items())]

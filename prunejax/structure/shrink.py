@@ -1,0 +1,149 @@
+"""Physical shrinking: gather the kept channels of every coupled tensor, fix the NNX static attributes.
+
+Works on any pytree whose leaf paths name the traced variables: the model's variables, optimizer
+states (Adam moments...) and pruning masks, which hold subtrees shaped like the params.
+"""
+
+import weakref
+from collections.abc import Mapping, Sequence
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from flax import nnx
+
+from prunejax.core.paths import leaf_paths
+from prunejax.errors import PrunejaxError
+from prunejax.structure.graph import Group, trace_groups_of
+from prunejax.structure.layouts import axis_index
+
+_is_none = lambda x: x is None
+_TRACED: 'weakref.WeakKeyDictionary[nnx.Module, list[Group]]' = weakref.WeakKeyDictionary()
+
+# path -> ((axis, kept indices), ...): what to gather from each variable.
+Plan = dict[str, tuple[tuple[int, np.ndarray], ...]]
+
+
+def eval_split(model: nnx.Module):
+  """(graphdef in eval mode, all variables) of ``model``, leaving ``model`` itself untouched."""
+  clone = nnx.clone(model)
+  clone.eval()
+  return nnx.split(clone)
+
+
+def trace_groups(model: nnx.Module, *sample_inputs) -> list[Group]:
+  """The channel groups of ``model`` (params and BatchNorm statistics), traced on ``sample_inputs``."""
+  graphdef, variables = eval_split(model)
+  groups = trace_groups_of(lambda v, *xs: nnx.merge(graphdef, v, copy=True)(*xs), variables,
+                           *sample_inputs)
+  _TRACED[model] = groups
+  return groups
+
+
+def make_plan(groups: Sequence[Group], keep: Mapping[str, Sequence[int]], variables) -> Plan:
+  """Checks ``keep`` (group name -> kept channel indices) and turns it into per-variable gathers."""
+  by_name = {g.name: g for g in groups}
+  kept = {}
+  for name, indices in keep.items():
+    if name not in by_name:
+      raise PrunejaxError(f'no channel group named {name!r}; groups are {sorted(by_name)[:6]}...')
+    group = by_name[name]
+    indices = np.asarray(sorted(set(int(i) for i in indices)), np.int64)
+    if not group.prunable and len(indices) != group.size:
+      raise PrunejaxError(f'group {name!r} reaches the model output and cannot be shrunk.')
+    if len(indices) == 0 or indices[0] < 0 or indices[-1] >= group.size:
+      raise PrunejaxError(f'group {name!r} has {group.size} channels; keep indices must be a non-empty '
+                          f'subset of 0..{group.size - 1}.')
+    kept[group.members[0].piece.group] = indices
+  sizes = dict(zip(jax.tree.leaves(leaf_paths(variables)), (np.shape(x) for x in jax.tree.leaves(variables))))
+  layouts: dict[tuple[str, int], list] = {}
+  for group in groups:
+    for member in group.members:
+      layouts.setdefault((member.path, member.axis), []).append(member.piece)
+  plan: dict[str, list] = {}
+  for (path, axis), pieces in sorted(layouts.items()):
+    index = axis_index(tuple(sorted(pieces, key=lambda p: p.offset)), sizes[path][axis], kept)
+    if index is not None:
+      plan.setdefault(path, []).append((axis, index))
+  return {path: tuple(gathers) for path, gathers in plan.items()}
+
+
+def shrink_tree(tree, plan: Plan, prefix_free: bool = True):
+  """Applies ``plan`` to every leaf of ``tree`` whose path (or path suffix) it names; None stays None.
+
+  Optimizer states hold params-shaped subtrees under prefixes ('0/mu/...'): a leaf matches when its
+  path ends with a planned path, so one plan serves params, moments and masks alike.
+  """
+  def gather(path, leaf):
+    if leaf is None:
+      return None
+    key = _planned_path(path, plan) if prefix_free else (path if path in plan else None)
+    if key is None:
+      return leaf
+    for axis, index in plan[key]:
+      if leaf.shape[axis] != index.max(initial=-1) + 1 and leaf.shape[axis] < index.max(initial=-1) + 1:
+        raise PrunejaxError(f'cannot shrink {path}: axis {axis} has {leaf.shape[axis]} entries.')
+      leaf = jnp.take(leaf, jnp.asarray(index), axis=axis)
+    return leaf
+
+  paths = leaf_paths(jax.tree.map(lambda x: 0 if x is None else x, tree, is_leaf=_is_none))
+  return jax.tree.map(gather, paths, tree, is_leaf=_is_none)
+
+
+def _planned_path(path: str, plan: Plan) -> str | None:
+  for candidate in plan:
+    if path == candidate or path.endswith('/' + candidate):
+      return candidate
+  return None
+
+
+def zero_channels(variables, plan: Plan):
+  """``variables`` with every coupled entry of the removed channels set to zero (same shapes).
+
+  The reference for function preservation: the shrunk model computes what this one computes.
+  """
+  def zero(path, leaf):
+    if path not in plan:
+      return leaf
+    keep = jnp.ones(leaf.shape, bool)
+    for axis, index in plan[path]:
+      axis_keep = np.zeros(leaf.shape[axis], bool)
+      axis_keep[index] = True
+      keep = keep & jnp.asarray(axis_keep).reshape([-1 if a == axis else 1 for a in range(leaf.ndim)])
+    return jnp.where(keep, leaf, jnp.zeros_like(leaf))
+
+  return jax.tree.map(zero, leaf_paths(variables), variables)
+
+
+def shrink(model: nnx.Module, keep: Mapping[str, Sequence[int]], groups: Sequence[Group] | None = None
+           ) -> nnx.Module:
+  """A new model keeping only ``keep[group]`` channels of each named group; ``model`` is untouched.
+
+  ``groups`` default to those ``trace_groups`` last found for this model.
+  """
+  if groups is None:
+    if model not in _TRACED:
+      raise PrunejaxError('call prunejax.structure.trace_groups(model, sample_input) before shrink, or '
+                          'pass groups=.')
+    groups = _TRACED[model]
+  graphdef, variables = nnx.split(model)
+  plan = make_plan(groups, keep, variables)
+  new = nnx.merge(graphdef, shrink_tree(variables, plan, prefix_free=False), copy=True)
+  fix_static_attributes(new)
+  return new
+
+
+def fix_static_attributes(model: nnx.Module) -> None:
+  """Sets in/out features, group counts and norm sizes from the (shrunk) variable shapes."""
+  for _, module in nnx.iter_modules(model):
+    if isinstance(module, nnx.Linear):
+      module.in_features, module.out_features = module.kernel.shape
+    elif isinstance(module, nnx.Conv):
+      *_, per_group_in, out = module.kernel.shape
+      if module.feature_group_count > 1 and per_group_in == 1:  # depthwise stays depthwise
+        module.feature_group_count = out
+      module.in_features, module.out_features = per_group_in * module.feature_group_count, out
+    elif isinstance(module, (nnx.BatchNorm, nnx.LayerNorm, nnx.GroupNorm, nnx.RMSNorm)):
+      stats = [v for v in (getattr(module, 'scale', None), getattr(module, 'mean', None)) if v is not None]
+      if stats:
+        module.num_features = stats[0].shape[-1]

@@ -1,0 +1,168 @@
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+from flax import nnx
+from hypothesis import given, settings, strategies as st
+
+from prunejax import models, structure
+from prunejax.errors import PrunejaxError
+from prunejax.models.layers import Conv, Linear
+
+
+class ConcatNet(nnx.Module):
+  """Two conv branches concatenated on channels, a conv on the concatenation, flatten, dense."""
+
+  def __init__(self, rngs):
+    self.left = Conv(1, 3, 3, rngs=rngs)
+    self.right = Conv(1, 5, 3, rngs=rngs)
+    self.mix = Conv(8, 4, 1, rngs=rngs)
+    self.head = Linear(4 * 8 * 8 + 8 * 8 * 8, 6, rngs=rngs)
+    self.classifier = Linear(6, 3, rngs=rngs)
+
+  def __call__(self, x):
+    both = jnp.concatenate([nnx.relu(self.left(x)), nnx.relu(self.right(x))], axis=-1)
+    flat = jnp.concatenate([nnx.relu(self.mix(both)).reshape(x.shape[0], -1), both.reshape(x.shape[0], -1)],
+                           axis=-1)
+    return self.classifier(nnx.relu(self.head(flat)))
+
+
+def randomised(model, seed=0):
+  """Random values everywhere (BN statistics included) so that a wrong gather cannot go unnoticed."""
+  graphdef, variables = nnx.split(model)
+  leaves = jax.tree.leaves(variables)
+  keys = jax.random.split(jax.random.PRNGKey(seed), len(leaves))
+  new = [jnp.abs(jax.random.normal(k, x.shape)) + 0.5 for k, x in zip(keys, leaves)]
+  new = [n if 'var' in p else jax.random.normal(k, x.shape) * 0.5
+         for n, p, k, x in zip(new, jax.tree.leaves(structure.shrink_tree.__globals__['leaf_paths'](variables)),
+                               keys, leaves)]
+  return nnx.merge(graphdef, jax.tree.unflatten(jax.tree.structure(variables), new))
+
+
+def random_keep(groups, seed, fraction=0.5):
+  rng = np.random.default_rng(seed)
+  return {g.name: rng.choice(g.size, max(1, int(round(fraction * g.size))), replace=False)
+          for g in groups if g.prunable}
+
+
+def check_function_preserved(model, shape, keep_fn):
+  x = jax.random.normal(jax.random.PRNGKey(3), (2,) + shape)
+  groups = structure.trace_groups(model, x)
+  keep = keep_fn(groups)
+  shrunk = structure.shrink(model, keep)
+  graphdef, variables = structure.eval_split(model)
+  reference = nnx.merge(graphdef, structure.zero_channels(variables, structure.make_plan(groups, keep, variables)))
+  shrunk.eval()
+  expected, got = reference(x), shrunk(x)
+  np.testing.assert_allclose(got, expected, rtol=2e-4, atol=2e-4)
+  before = sum(v.size for v in jax.tree.leaves(nnx.state(model, nnx.Param)))
+  after = sum(v.size for v in jax.tree.leaves(nnx.state(shrunk, nnx.Param)))
+  assert after < before
+  return groups, shrunk
+
+
+MODELS = [('lenet_300_100', {}, (8, 8, 1)), ('lenet5', {}, (8, 8, 1)), ('vgg11', {'width': 0.125}, (8, 8, 3)),
+          ('resnet20', {'width': 4}, (8, 8, 1)), ('resnet56', {'width': 4}, (8, 8, 1)),
+          ('mobilenetv2', {'width': 0.25}, (8, 8, 3))]
+
+
+@pytest.mark.parametrize('name,kwargs,shape', MODELS)
+def test_shrinking_preserves_the_function(name, kwargs, shape):
+  model = randomised(models.create_model(name, shape, 10, **kwargs))
+  check_function_preserved(model, shape, lambda groups: random_keep(groups, 0))
+
+
+def test_concatenation_and_flatten_are_traced_with_offsets_and_strides():
+  model = randomised(ConcatNet(nnx.Rngs(0)))
+  groups, shrunk = check_function_preserved(model, (8, 8, 1), lambda gs: random_keep(gs, 1))
+  head = [m for g in groups for m in g.members if m.path == 'head/kernel']
+  assert {(m.piece.offset, m.piece.repeat) for m in head} >= {(0, 64), (256, 64), (256 + 3, 64)}
+  assert shrunk.mix.in_features == shrunk.left.out_features + shrunk.right.out_features
+
+
+@settings(deadline=None, max_examples=8)
+@given(st.integers(0, 10_000), st.floats(0.1, 0.9))
+def test_random_keep_sets_preserve_resnet_function(seed, fraction):
+  model = randomised(models.create_model('resnet20', (8, 8, 1), 10, width=4), seed % 7)
+  check_function_preserved(model, (8, 8, 1), lambda groups: random_keep(groups, seed, fraction))
+
+
+def test_groups_couple_residual_paths_and_spare_the_classifier():
+  model = models.create_model('resnet20', (8, 8, 1), 10, width=4)
+  groups = {g.name: g for g in structure.trace_groups(model, jnp.ones((1, 8, 8, 1)))}
+  stage1 = {str(m) for m in groups['stem/conv/kernel'].members}
+  assert {'stem/bn/scale[0]', 'blocks/0/conv2/conv/kernel[3]', 'blocks/2/conv2/bn/mean[0]',
+          'blocks/3/shortcut/conv/kernel[2]', 'blocks/0/conv1/conv/kernel[2]'} <= stage1
+  assert not groups['classifier/kernel'].prunable
+  assert 'classifier/kernel[1]' in str(groups['classifier/kernel'])
+  with pytest.raises(PrunejaxError, match='reaches the model output'):
+    structure.shrink(model, {'classifier/kernel': [0, 1]})
+
+
+def test_depthwise_convolutions_shrink_with_their_group_count():
+  model = models.create_model('mobilenetv2', (8, 8, 3), 10, width=0.25)
+  groups = structure.trace_groups(model, jnp.ones((1, 8, 8, 3)))
+  expand = next(g for g in groups if g.name == 'blocks/1/expand/conv/kernel')
+  assert 'blocks/1/depthwise/conv/kernel[3]' in {str(m) for m in expand.members}
+  shrunk = structure.shrink(model, {expand.name: range(expand.size // 2)})
+  depthwise = shrunk.blocks[1].depthwise.conv
+  assert depthwise.feature_group_count == depthwise.in_features == depthwise.out_features == expand.size // 2
+
+
+def test_unsupported_primitives_fail_loudly_with_the_primitive():
+  class Sorted(nnx.Module):
+    def __init__(self, rngs):
+      self.dense = Linear(4, 5, rngs=rngs)
+      self.classifier = Linear(5, 2, rngs=rngs)
+
+    def __call__(self, x):
+      return self.classifier(jnp.sort(self.dense(x), axis=-1))
+
+  with pytest.raises(PrunejaxError, match="primitive 'sort'"):
+    structure.trace_groups(Sorted(nnx.Rngs(0)), jnp.ones((1, 4)))
+
+
+def test_bad_keep_sets_are_refused():
+  model = models.create_model('lenet_300_100', (8, 8, 1), 10)
+  structure.trace_groups(model, jnp.ones((1, 8, 8, 1)))
+  with pytest.raises(PrunejaxError, match="no channel group named 'nope'"):
+    structure.shrink(model, {'nope': [0]})
+  with pytest.raises(PrunejaxError, match='non-empty subset of 0..299'):
+    structure.shrink(model, {'hidden/0/kernel': [300]})
+  with pytest.raises(PrunejaxError, match='non-empty subset'):
+    structure.shrink(model, {'hidden/0/kernel': []})
+
+
+def test_adam_state_shrinks_with_the_params_and_training_continues():
+  model = models.create_model('resnet20', (8, 8, 1), 10, width=4)
+  x, y = jax.random.normal(jax.random.PRNGKey(0), (4, 8, 8, 1)), jnp.arange(4)
+  groups = structure.trace_groups(model, x)
+  tx = optax.adam(1e-2)
+
+  def train_step(graphdef, params, rest, opt_state):
+    def loss(p):
+      logits = nnx.merge(graphdef, p, rest, copy=True)(x)
+      return optax.softmax_cross_entropy_with_integer_labels(logits, y).mean()
+    value, grads = jax.value_and_grad(loss)(params)
+    updates, opt_state = tx.update(grads, opt_state, params)
+    return value, optax.apply_updates(params, updates), opt_state
+
+  graphdef, params, rest = nnx.split(model, nnx.Param, ...)
+  opt_state = tx.init(params)
+  _, params, opt_state = jax.jit(train_step, static_argnums=0)(graphdef, params, rest, opt_state)
+  keep = random_keep(groups, 5)
+  plan = structure.make_plan(groups, keep, nnx.state(model))
+  small_params = structure.shrink_tree(params, plan)
+  small_opt = structure.shrink_tree(opt_state, plan)
+  for a, b in zip(jax.tree.leaves(small_params), jax.tree.leaves(small_opt[0].mu)):
+    assert a.shape == b.shape
+  nnx.update(model, params)
+  shrunk = structure.shrink(model, keep)
+  g2, p2, r2 = nnx.split(shrunk, nnx.Param, ...)
+  jax.tree.map(np.testing.assert_array_equal, p2, small_params)
+  losses = []
+  for _ in range(3):
+    value, p2, small_opt = jax.jit(train_step, static_argnums=0)(g2, p2, r2, small_opt)
+    losses.append(float(value))
+  assert all(np.isfinite(losses))
