@@ -54,6 +54,11 @@ def get_config() -> ml_collections.ConfigDict:
   config.pruning.grasp_temperature = 200.0
   config.pruning.grasp_prune = 'highest'  # GraSP removes the highest -θ⊙Hg (the paper's convention)
 
+  # Edge measurement (scripts/profile.py; summary.json of training runs uses batch_sizes).
+  config.edge = ml_collections.ConfigDict()
+  config.edge.threads = 2  # CPU threads for latency in scripts/profile.py (0: no limit)
+  config.edge.batch_sizes = (1, 64)
+
   config.log_every_steps = 100
   config.checkpoint_every_steps = 1000
   config.progress_bar = True

@@ -55,16 +55,18 @@ def step_ratios(model_name):
   masks = core.masks_layerwise(core.magnitude(params), densities)
   refresh = lambda p, s: core.masks_layerwise(core.magnitude(p), jax.tree.map(lambda d: 1 - s, densities))
   inner = lambda: optax.sgd(0.01, momentum=0.9)
+  fresh_masks = lambda: jax.tree.map(jnp.copy, masks)  # every step donates its state, masks included
   variants = {
-      'dense': inner(),
-      'masked': core.masked_update(inner(), masks),
-      'refresh_every_10': core.masked_update(
-          inner(), masks, core.PruningSchedule('iterative', 0.8, 0, 10**9, 10), refresh),
+      'dense': lambda: inner(),
+      'masked': lambda: core.masked_update(inner(), fresh_masks()),
+      'refresh_every_10': lambda: core.masked_update(
+          inner(), fresh_masks(), core.PruningSchedule('iterative', 0.8, 0, 10**9, 10), refresh),
   }
   times = {}
-  for name, tx in variants.items():
+  for name, make_tx in variants.items():
+    tx = make_tx()
     step = jax.jit(make_update_step(defs, tx), donate_argnums=0)
-    fresh = jax.tree.map(jnp.copy, (core.apply_masks(params, masks), model_state))  # steps donate
+    fresh = jax.tree.map(jnp.copy, (core.apply_masks(params, masks), model_state))
     state = init_train_state(*fresh, tx, 0)
     times[name] = median_seconds_per_step(step, state, batch, STEPS[model_name], _REPEATS.value)
   params_count = sum(x.size for x in jax.tree.leaves(params))

@@ -1,8 +1,8 @@
 """Input-pipeline overhead: a real-data training step (device-resident split, batch gathered by index
 inside jit, normalised, optionally augmented) against the same update on a fixed in-memory batch.
 
-python scripts/benchmark_input.py [--models lenet_300_100,resnet20] [--steps 60] [--repeats 7]
-Prints step times (median over repeats of the mean of --steps steps) and ratio real/fixed; writes JSON.
+python scripts/benchmark_input.py [--models lenet_300_100,lenet5,resnet20] [--repeats 7]
+Prints step times (median over repeats of ~1 s windows) and the ratio real/fixed; writes JSON.
 """
 
 import json
@@ -20,15 +20,22 @@ from prunejax.train import Experiment, make_update_step
 
 _MODELS = flags.DEFINE_list('models', ['lenet_300_100', 'lenet5', 'resnet20'], 'Models to measure.')
 _CONFIG = flags.DEFINE_string('config', 'configs/default.py', 'Base config (dataset, batch size).')
-_STEPS = flags.DEFINE_integer('steps', 50, 'Steps per timed window.')
+_WINDOW = flags.DEFINE_float('window_seconds', 1.0, 'Length of one timed window (steps are calibrated).')
 _REPEATS = flags.DEFINE_integer('repeats', 7, 'Timed windows per variant; the median is reported.')
 _OUT = flags.DEFINE_string('out', 'runs/benchmarks/input.json', 'Where to write the JSON results.')
 
 
-def time_steps(step_fn, state, args_for_step, steps, repeats):
-  """Median over ``repeats`` windows of the mean seconds per step; state threads through (donated)."""
+def time_steps(step_fn, state, args_for_step, repeats):
+  """Median over ``repeats`` windows of the mean seconds per step; state threads through (donated).
+
+  The number of steps per window is calibrated so a window lasts about --window_seconds.
+  """
   state, _ = step_fn(state, *args_for_step(0))  # compile + warm-up
   jax.block_until_ready(state)
+  start = time.perf_counter()
+  state, _ = step_fn(state, *args_for_step(0))
+  jax.block_until_ready(state)
+  steps = max(3, int(_WINDOW.value / max(time.perf_counter() - start, 1e-6)))
   windows = []
   for r in range(repeats):
     start = time.perf_counter()
@@ -45,12 +52,12 @@ def measure(model: str, augment: bool):
   exp = Experiment(config)
   images, labels = exp.device_splits['train']
   real, state = time_steps(exp.train_step, exp.put_state(exp.initial_state),
-                           lambda i: (images, labels, exp.batch_indices(i)), _STEPS.value, _REPEATS.value)
+                           lambda i: (images, labels, exp.batch_indices(i)), _REPEATS.value)
   # The baseline: the same update on one batch that is already normalised and on the device.
   x, y = gather_batch(images, labels, exp.batch_indices(0), jnp.asarray(exp.splits.mean),
                       jnp.asarray(exp.splits.std))
   update = jax.jit(make_update_step(exp.defs, exp.optimizer), donate_argnums=0)
-  fixed, _ = time_steps(update, state, lambda i: (x, y), _STEPS.value, _REPEATS.value)
+  fixed, _ = time_steps(update, state, lambda i: (x, y), _REPEATS.value)
   return {'model': model, 'dataset': config.dataset, 'augment': augment, 'batch_size': config.batch_size,
           'real_ms': 1e3 * real, 'fixed_ms': 1e3 * fixed, 'ratio': real / fixed}
 

@@ -20,6 +20,12 @@ DEFAULT_MANUAL_DIR = '/usr/share/datasets/fashion-mnist'
 OWN_BUILDERS = ('digits', 'synthetic_images', 'fashion_mnist_idx')
 TFDS_BUILDERS = ('fashion_mnist', 'mnist', 'cifar10', 'cifar100')
 SUPPORTED_DATASETS = TFDS_BUILDERS + OWN_BUILDERS
+# Image shape and number of classes, known without loading the data (for profiling an architecture).
+DATASET_SHAPES = {
+    'fashion_mnist': ((28, 28, 1), 10), 'fashion_mnist_idx': ((28, 28, 1), 10), 'mnist': ((28, 28, 1), 10),
+    'cifar10': ((32, 32, 3), 10), 'cifar100': ((32, 32, 3), 100), 'digits': ((8, 8, 1), 10),
+    'synthetic_images': ((8, 8, 1), 10),
+}
 # TFDS datasets that an own builder can prepare offline from a manual directory.
 OFFLINE_FALLBACK = {'fashion_mnist': 'fashion_mnist_idx'}
 

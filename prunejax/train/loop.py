@@ -97,21 +97,19 @@ class Experiment:
     return jax.device_put(state, sharding.replicated(self.mesh))
 
   def measure(self, state: TrainState) -> dict[str, Any]:
-    """Parameter counts, measured sparsity, forward FLOPs per example and one training step's bytes.
+    """Edge profile (parameters, FLOPs, inference memory and latency), measured sparsity, step bytes.
 
     The step's bytes are those of the update on one batch (state + batch + temporaries), without the
     device-resident dataset, which is a property of the input pipeline rather than of the model.
     """
-    total, nonzero = edge.count_params(state.params)
     pruning_cfg = self.config.pruning
     batch = (jax.ShapeDtypeStruct((self.config.batch_size,) + self.splits.input_shape, jnp.float32),
              jax.ShapeDtypeStruct((self.config.batch_size,), jnp.int32))
     update = jax.jit(make_update_step(self.defs, self.optimizer), donate_argnums=0)
+    profile = edge.profile_model(self.apply_eval, state.params, state.model_state, self.splits.input_shape,
+                                 tuple(self.config.edge.batch_sizes), repeats=5)
     return {
-        'params_total': total, 'params_nonzero': nonzero,
-        **measured_sparsity(state.params, pruning_cfg.include, pruning_cfg.exclude),
-        'flops_per_example': edge.forward_flops_per_example(
-            self.apply_eval, state.params, state.model_state, self.splits.input_shape),
+        **profile, **measured_sparsity(state.params, pruning_cfg.include, pruning_cfg.exclude),
         'train_step_bytes': edge.compiled_bytes(update.lower(state, *batch).compile()),
     }
 

@@ -1,0 +1,94 @@
+"""Structured criteria: one score per channel of a group, and which channels to keep.
+
+Element scores (|θ|, θ², SNIP, any PaI score tree of ``prunejax.core``) are aggregated over a group's
+coupled tensor slices: over its *producers* (the kernels whose output axis the group is: filter norms,
+ADaPT's mean |W_f|), its BatchNorm scales (network slimming), or all members.
+"""
+
+from collections.abc import Mapping
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from prunejax.core.paths import leaf_paths
+from prunejax.errors import PrunejaxError
+from prunejax.structure.graph import Group, Member
+
+CRITERIA = ('l1', 'l2', 'mean_abs', 'bn_scale')
+MEMBERS = ('producers', 'bn_scale', 'all')
+
+
+def is_producer(member: Member, ndim: int) -> bool:
+  """A kernel whose last (output) axis holds the group: Flax Dense (in, out) and Conv (..., in, out)."""
+  return member.path.endswith('kernel') and member.axis == ndim - 1
+
+
+def channel_scores(element_scores, groups: list[Group], members: str = 'producers',
+                   reduce: str = 'sum') -> dict[str, np.ndarray]:
+  """Per group, per channel: ``reduce`` ('sum' or 'mean') of the element scores in its slices."""
+  if members not in MEMBERS:
+    raise PrunejaxError(f'members={members!r} must be one of {MEMBERS}.')
+  leaves = dict(zip(jax.tree.leaves(leaf_paths(element_scores)), jax.tree.leaves(element_scores)))
+  out = {}
+  for group in groups:
+    total, count = np.zeros(group.size), np.zeros(group.size)
+    for member in group.members:
+      if member.path not in leaves:
+        continue
+      leaf = np.asarray(leaves[member.path])
+      chosen = {'producers': is_producer(member, leaf.ndim), 'bn_scale': member.path.endswith('scale'),
+                'all': True}[members]
+      if not chosen:
+        continue
+      moved = np.moveaxis(leaf, member.axis, 0)
+      for c in range(group.size):
+        part = moved[member.piece.indices([c])]
+        total[c] += part.sum()
+        count[c] += part.size
+    if count.max(initial=0) > 0:
+      out[group.name] = total / np.maximum(count, 1) if reduce == 'mean' else total
+  return out
+
+
+def criterion_scores(variables, groups: list[Group], criterion: str) -> dict[str, np.ndarray]:
+  """Named criteria on the model's variables: l1, l2 (filter norms), mean_abs (ADaPT), bn_scale."""
+  if criterion not in CRITERIA:
+    raise PrunejaxError(f'unknown structured criterion {criterion!r}; choose one of {CRITERIA}.')
+  if criterion == 'l2':
+    squares = channel_scores(jax.tree.map(jnp.square, variables), groups, 'producers')
+    return {k: np.sqrt(v) for k, v in squares.items()}
+  if criterion == 'bn_scale':
+    return channel_scores(jax.tree.map(jnp.abs, variables), groups, 'bn_scale', 'mean')
+  return channel_scores(jax.tree.map(jnp.abs, variables), groups, 'producers',
+                        'mean' if criterion == 'mean_abs' else 'sum')
+
+
+def select_channels(scores: Mapping[str, np.ndarray], groups: list[Group], ratio: float,
+                    scope: str = 'layerwise', min_channels: int = 1, multiple: int = 1
+                    ) -> dict[str, np.ndarray]:
+  """Kept channel indices per group after removing ``ratio`` of the channels by lowest score.
+
+  ``layerwise`` removes that fraction of every prunable group; ``global`` ranks all channels together
+  (scores should then be comparable across groups, e.g. mean_abs). Each group keeps at least
+  ``min_channels`` and a multiple of ``multiple`` channels (rounded up, for hardware-friendly shapes).
+  """
+  if not 0.0 <= ratio < 1.0:
+    raise PrunejaxError(f'channel ratio={ratio} must be in [0, 1).')
+  prunable = [g for g in groups if g.prunable and g.name in scores]
+  if scope == 'layerwise':
+    counts = {g.name: g.size - int(np.floor(ratio * g.size)) for g in prunable}
+  elif scope == 'global':
+    everything = np.concatenate([scores[g.name] for g in prunable])
+    n_remove = int(np.floor(ratio * everything.size))
+    threshold = np.sort(everything)[n_remove - 1] if n_remove else -np.inf
+    counts = {g.name: int((scores[g.name] > threshold).sum()) for g in prunable}
+  else:
+    raise PrunejaxError(f"scope={scope!r} must be 'layerwise' or 'global'.")
+  keep = {}
+  for g in prunable:
+    n = max(counts[g.name], min(min_channels, g.size))
+    n = min(g.size, int(np.ceil(n / multiple) * multiple))
+    order = np.argsort(-scores[g.name], kind='stable')
+    keep[g.name] = np.sort(order[:n])
+  return keep

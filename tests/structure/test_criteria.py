@@ -1,0 +1,70 @@
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from prunejax import models, structure
+from prunejax.errors import PrunejaxError
+
+
+def traced(name='lenet5', shape=(8, 8, 1), **kwargs):
+  model = models.create_model(name, shape, 10, **kwargs)
+  groups = structure.trace_groups(model, jnp.ones((1,) + shape))
+  return model, groups, structure.eval_split(model)[1]
+
+
+def test_l1_and_mean_abs_are_filter_norms_of_the_producing_kernel():
+  model, groups, variables = traced()
+  l1 = structure.criterion_scores(variables, groups, 'l1')
+  kernel = np.asarray(model.conv1.kernel[...])  # (5, 5, 1, 6): filter c is kernel[..., c]
+  np.testing.assert_allclose(l1['conv1/kernel'], np.abs(kernel).sum((0, 1, 2)), rtol=1e-5)
+  mean_abs = structure.criterion_scores(variables, groups, 'mean_abs')
+  np.testing.assert_allclose(mean_abs['conv1/kernel'], np.abs(kernel).mean((0, 1, 2)), rtol=1e-5)
+  l2 = structure.criterion_scores(variables, groups, 'l2')
+  np.testing.assert_allclose(l2['conv1/kernel'], np.sqrt((kernel ** 2).sum((0, 1, 2))), rtol=1e-5)
+
+
+def test_bn_scale_criterion_reads_the_coupled_batchnorm():
+  model, groups, variables = traced('resnet20', width=4)
+  scale = np.arange(4.0) - 1.5
+  model.blocks[0].conv1.bn.scale[...] = jnp.asarray(scale)
+  variables = structure.eval_split(model)[1]
+  scores = structure.criterion_scores(variables, groups, 'bn_scale')
+  np.testing.assert_allclose(scores['blocks/0/conv1/conv/kernel'], np.abs(scale))
+
+
+def test_element_scores_aggregate_over_all_members_of_a_group():
+  model, groups, variables = traced('lenet_300_100')
+  unit = jax.tree.map(jnp.ones_like, variables)
+  scores = structure.channel_scores(unit, groups, members='all')
+  # hidden/0 channels: kernel column (64 in) + bias + next kernel row (100 out) = 165 entries each.
+  np.testing.assert_array_equal(scores['hidden/0/kernel'], np.full(300, 64 + 1 + 100))
+
+
+def test_layerwise_selection_respects_minimum_and_multiple():
+  model, groups, variables = traced()
+  scores = structure.criterion_scores(variables, groups, 'l1')
+  keep = structure.select_channels(scores, groups, 0.9, min_channels=2, multiple=4)
+  assert len(keep['conv1/kernel']) == 4  # 6 - floor(5.4) = 1 -> min 2 -> multiple of 4
+  assert len(keep['fc1/kernel']) == 12  # 120 - 108
+  order = np.argsort(-scores['fc1/kernel'])[:12]
+  np.testing.assert_array_equal(keep['fc1/kernel'], np.sort(order))
+  assert 'classifier/kernel' not in keep
+
+
+def test_global_selection_ranks_across_groups():
+  _, groups, _ = traced('lenet_300_100')
+  scores = {'hidden/0/kernel': np.arange(300.0), 'hidden/1/kernel': np.arange(100.0) + 1000}
+  keep = structure.select_channels(scores, groups, 0.5, scope='global')
+  assert len(keep['hidden/0/kernel']) == 100 and len(keep['hidden/1/kernel']) == 100
+
+
+@pytest.mark.parametrize('kwargs,message', [
+    (dict(ratio=1.0), r'ratio=1.0 must be in \[0, 1\)'), (dict(ratio=0.5, scope='blocks'), "scope='blocks'")])
+def test_bad_selection_arguments(kwargs, message):
+  _, groups, variables = traced('lenet_300_100')
+  scores = structure.criterion_scores(variables, groups, 'l1')
+  with pytest.raises(PrunejaxError, match=message):
+    structure.select_channels(scores, groups, **kwargs)
+  with pytest.raises(PrunejaxError, match='unknown structured criterion'):
+    structure.criterion_scores(variables, groups, 'taylor2')
