@@ -1,0 +1,30 @@
+"""The command-line entry points, run as a user runs them."""
+
+import json
+import subprocess
+import sys
+
+from tests.conftest import REPO
+
+
+def run(*args, timeout=600):
+  return subprocess.run([sys.executable, *args], cwd=REPO, capture_output=True, text=True, timeout=timeout)
+
+
+def test_train_cli_reports_bad_config_in_one_line(tmp_path):
+  out = run('scripts/train.py', '--config', 'configs/smoke.py', '--workdir', str(tmp_path),
+            '--config.model=resnet18')
+  assert out.returncode != 0
+  last = out.stderr.strip().splitlines()[-1]
+  assert last.startswith("error: unknown model 'resnet18'; choose one of")
+  assert not (tmp_path / 'checkpoints').exists()
+
+
+def test_profile_cli_writes_the_edge_figures(tmp_path):
+  out = run('scripts/profile.py', '--config', 'configs/smoke.py', '--out', str(tmp_path / 'p.json'),
+            '--config.edge.threads=1', '--config.edge.batch_sizes=(1,8)')
+  assert out.returncode == 0, out.stderr[-2000:]
+  figures = json.loads((tmp_path / 'p.json').read_text())
+  assert figures['params_total'] == 50610 and figures['cpu_threads'] == 1
+  assert figures['latency_ms_b1'] > 0 and figures['inference_bytes_b8'] > figures['param_bytes']
+  assert figures['flops_per_example'] > 2 * 50000
