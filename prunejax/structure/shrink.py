@@ -81,7 +81,7 @@ def shrink_tree(tree, plan: Plan, prefix_free: bool = True):
     if key is None:
       return leaf
     for axis, index in plan[key]:
-      if leaf.shape[axis] != index.max(initial=-1) + 1 and leaf.shape[axis] < index.max(initial=-1) + 1:
+      if leaf.shape[axis] <= index.max(initial=-1):
         raise PrunejaxError(f'cannot shrink {path}: axis {axis} has {leaf.shape[axis]} entries.')
       leaf = jnp.take(leaf, jnp.asarray(index), axis=axis)
     return leaf

@@ -35,6 +35,9 @@ def check_pruning_config(cfg: ml_collections.ConfigDict) -> None:
   if cfg.distribution not in core.DISTRIBUTIONS:
     raise PrunejaxError(f'config.pruning.distribution={cfg.distribution!r} is unknown; choose one of '
                         f'{core.DISTRIBUTIONS}.')
+  if cfg.scope == 'global' and (cfg.distribution != 'uniform' or cfg.get('per_layer')):
+    raise PrunejaxError('config.pruning.distribution and per_layer apply to scope=layerwise; a global '
+                        'threshold decides each layer\'s share itself.')
   schedule(cfg)  # validates kind and steps
   if cfg.method in AT_INIT and (cfg.begin_step != 0 or cfg.schedule != 'one_shot'):
     raise PrunejaxError(f'config.pruning.method={cfg.method!r} prunes at initialisation: set '

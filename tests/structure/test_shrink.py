@@ -7,6 +7,7 @@ from flax import nnx
 from hypothesis import given, settings, strategies as st
 
 from prunejax import models, structure
+from prunejax.core import leaf_paths
 from prunejax.errors import PrunejaxError
 from prunejax.models.layers import Conv, Linear
 
@@ -35,8 +36,7 @@ def randomised(model, seed=0):
   keys = jax.random.split(jax.random.PRNGKey(seed), len(leaves))
   new = [jnp.abs(jax.random.normal(k, x.shape)) + 0.5 for k, x in zip(keys, leaves)]
   new = [n if 'var' in p else jax.random.normal(k, x.shape) * 0.5
-         for n, p, k, x in zip(new, jax.tree.leaves(structure.shrink_tree.__globals__['leaf_paths'](variables)),
-                               keys, leaves)]
+         for n, p, k, x in zip(new, jax.tree.leaves(leaf_paths(variables)), keys, leaves)]
   return nnx.merge(graphdef, jax.tree.unflatten(jax.tree.structure(variables), new))
 
 

@@ -36,6 +36,7 @@ def test_bad_values_fail_with_one_line_naming_the_field(tiny_config, field, valu
     ('sparsity', -0.5, r'sparsity=-0.5 must be in \[0, 1\)'),
     ('scope', 'blockwise', "scope='blockwise' is unknown"),
     ('distribution', 'gaussian', "distribution='gaussian' is unknown"),
+    ('distribution', 'erk', 'apply to scope=layerwise'),
     ('schedule', 'cosine', "unknown pruning schedule 'cosine'"),
 ])
 def test_bad_pruning_values_fail_before_anything_runs(tiny_config, field, value, message):
