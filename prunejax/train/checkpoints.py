@@ -11,18 +11,13 @@ from typing import Any
 
 import jax
 import orbax.checkpoint as ocp
-from flax import nnx
-
+from prunejax.core.paths import leaf_paths
 from prunejax.errors import PrunejaxError
 
 
 def param_shapes(params) -> dict[str, list[int]]:
   """'/'-joined parameter path -> shape, the architecture as a checkpoint records it."""
-  flat = nnx.to_flat_state(params) if isinstance(params, nnx.State) else None
-  if flat is None:
-    flat = jax.tree_util.tree_flatten_with_path(params)[0]
-    return {'/'.join(str(getattr(k, 'key', k)) for k in path): list(v.shape) for path, v in flat}
-  return {'/'.join(str(k) for k in path): list(v.shape) for path, v in flat}
+  return dict(zip(jax.tree.leaves(leaf_paths(params)), (list(x.shape) for x in jax.tree.leaves(params))))
 
 
 class Checkpointer:
