@@ -1,8 +1,9 @@
 """Orbax checkpoints of the whole ``TrainState`` plus a JSON record of the run and its architecture.
 
 Layout: ``DIR/checkpoints/<step>/{state,meta}``. ``meta`` holds the config fingerprint that must match
-to resume, the parameter shapes (so a shrunk network is described by its checkpoint), and bookkeeping
-such as the training seconds spent so far.
+to resume, the parameter shapes, and bookkeeping such as the training seconds spent so far. A shrunk
+network is saved with its kept channels in ``meta`` (any JSON the caller adds); to restore it, read
+``latest_meta()``, shrink the registry model the same way, and restore into that model's shapes.
 """
 
 import json
@@ -34,6 +35,13 @@ class Checkpointer:
 
   def latest_step(self) -> int | None:
     return self._manager.latest_step()
+
+  def latest_meta(self) -> dict | None:
+    """The JSON record of the latest checkpoint (e.g. a shrunk model's kept channels), or None."""
+    step = self._manager.latest_step()
+    if step is None:
+      return None
+    return self._manager.restore(step, args=ocp.args.Composite(meta=ocp.args.JsonRestore())).meta
 
   def restore(self, abstract_state, fingerprint: dict[str, Any]) -> tuple[Any, dict] | None:
     """The latest (state, meta), or None when there is no checkpoint; raises if it is another run's."""
