@@ -63,6 +63,27 @@ class Group:
     return f'{self.name}: {self.size} channels{flag}\n' + '\n'.join(f'  {m}' for m in self.members)
 
 
+@dataclasses.dataclass(frozen=True)
+class Tap:
+  """Where a Dense/Conv kernel reads grouped channels: the data-aware criteria measure activations here.
+
+  ``position`` is the equation's index path through nested calls in the traced jaxpr; the kernel's
+  operand ``operand`` holds, along ``axis``, the channels of the named groups as ``pieces`` describe.
+  """
+  position: tuple[int, ...]
+  operand: int
+  axis: int
+  pieces: tuple[tuple[str, Piece], ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class Trace:
+  """Everything the walk learns: the jaxpr it walked, the channel groups and the kernels' reads."""
+  jaxpr: jex_core.ClosedJaxpr
+  groups: list[Group]
+  taps: list[Tap]
+
+
 # What the walker knows about a jaxpr value.
 @dataclasses.dataclass(frozen=True)
 class _Activation:  # depends on the model input; one Layout per axis
@@ -85,6 +106,8 @@ class _Walker:
     self.group_name: list[str] = []
     self.blocked: set[int] = set()
     self.members: dict[tuple[int, int], tuple[Layout, str]] = {}  # (leaf, axis) -> layout
+    self.taps: list[tuple[tuple[int, ...], int, int, Layout]] = []
+    self.position: tuple[int, ...] = ()
 
   # ---- groups (union-find) ----
   def new_group(self, size: int, name: str) -> int:
@@ -130,12 +153,13 @@ class _Walker:
     return first
 
   # ---- the walk ----
-  def walk(self, jaxpr, inputs: list) -> list:
+  def walk(self, jaxpr, inputs: list, prefix: tuple[int, ...] = ()) -> list:
     env = {}
     read = lambda v: _CONST if isinstance(v, jex_core.Literal) else env.get(v, _CONST)
     for var, value in zip(jaxpr.invars, inputs):
       env[var] = value
-    for eqn in jaxpr.eqns:
+    for index, eqn in enumerate(jaxpr.eqns):
+      self.position = prefix + (index,)
       outs = self.equation(eqn, [read(v) for v in eqn.invars])
       for var, value in zip(eqn.outvars, outs):
         env[var] = value
@@ -149,12 +173,11 @@ class _Walker:
     name = eqn.primitive.name
     shapes = [getattr(v.aval, 'shape', ()) for v in eqn.invars]
     out_shapes = [getattr(v.aval, 'shape', ()) for v in eqn.outvars]
-    if name in CALLS or any(k in eqn.params for k in ('call_jaxpr', 'jaxpr')) and name not in (
-        'while', 'cond', 'scan'):
-      closed = eqn.params.get(CALLS.get(name, 'jaxpr')) or eqn.params.get('call_jaxpr')
-      inner = closed.jaxpr if hasattr(closed, 'jaxpr') else closed
+    called = called_jaxpr(eqn)
+    if called is not None:
+      inner, _ = called
       offset = len(inner.invars) - len(values)  # custom_vjp may prepend consts
-      return self.walk(inner, [_CONST] * max(offset, 0) + list(values))
+      return self.walk(inner, [_CONST] * max(offset, 0) + list(values), self.position)
     if all(v is _CONST for v in values):
       return [_CONST] * len(eqn.outvars)
     if all(not isinstance(v, _Activation) for v in values):
@@ -261,6 +284,7 @@ class _Walker:
     layouts = [()] * len(out_shape)
     if groups == 1:
       if layout_in:
+        self.taps.append((self.position, 0, lhs_feature, layout_in))
         self.add_member(leaf, axes[rhs_in], layout_in, self.where(eqn, values))
       group = self.new_group(channels_out, self.paths[leaf])
       layouts[out_feature] = (Piece(group, channels_out),)
@@ -288,6 +312,7 @@ class _Walker:
     where = self.where(eqn, values)
     for a, k in zip(act_c, ker_c):
       if act.layouts[a]:
+        self.taps.append((self.position, int(swap), a, act.layouts[a]))
         self.add_member(leaf, axes[k], act.layouts[a], where)
     act_free = [i for i in range(len(act_shape)) if i not in act_c and i not in act_b]
     ker_free = [i for i in range(len(ker_shape)) if i not in ker_c and i not in (lb if swap else rb)]
@@ -355,12 +380,29 @@ class _Walker:
     return _Activation(tuple(layouts))
 
 
+def called_jaxpr(eqn) -> tuple[jex_core.Jaxpr, list] | None:
+  """(inner jaxpr, its consts) of a call-like equation (jit, custom_jvp/vjp, remat), else None."""
+  name = eqn.primitive.name
+  if name not in CALLS and (not any(k in eqn.params for k in ('call_jaxpr', 'jaxpr'))
+                            or name in ('while', 'cond', 'scan')):
+    return None
+  closed = eqn.params.get(CALLS.get(name, 'jaxpr')) or eqn.params.get('call_jaxpr')
+  if hasattr(closed, 'jaxpr'):
+    return closed.jaxpr, list(closed.consts)
+  return closed, []
+
+
 def trace_groups_of(apply_fn, variables, *sample_inputs) -> list[Group]:
   """Groups of ``apply_fn(variables, *inputs)``: the functional form ``trace_groups`` wraps.
 
   ``variables`` is any pytree (an NNX State of params and statistics, a dict...); member paths are
   its '/'-joined leaf paths.
   """
+  return trace(apply_fn, variables, *sample_inputs).groups
+
+
+def trace(apply_fn, variables, *sample_inputs) -> Trace:
+  """Walks the jaxpr of ``apply_fn(variables, *inputs)``: its groups, and where kernels read them."""
   closed = jax.make_jaxpr(apply_fn)(variables, *sample_inputs)
   paths = jax.tree.leaves(leaf_paths(variables))
   leaf_axes = [tuple(range(np.ndim(x))) for x in jax.tree.leaves(variables)]
@@ -373,7 +415,13 @@ def trace_groups_of(apply_fn, variables, *sample_inputs) -> list[Group]:
     if isinstance(value, _Activation):
       for layout in value.layouts:
         walker.blocked.update(p.group for p in layout)
-  return _collect(walker)
+  groups = _collect(walker)
+  names = {walker.find(g): walker.group_name[walker.find(g)] for g in range(len(walker.parent))}
+  taps = [Tap(position, operand, axis,
+              tuple((names[walker.find(p.group)], dataclasses.replace(p, group=walker.find(p.group)))
+                    for p in layout))
+          for position, operand, axis, layout in walker.taps]
+  return Trace(closed, groups, taps)
 
 
 def _collect(walker: _Walker) -> list[Group]:
