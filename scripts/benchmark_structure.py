@@ -2,8 +2,9 @@
 ResNet-20/56 (CIFAR shape), physically shrunk, against the dense model, under a CPU thread limit.
 
 python scripts/benchmark_structure.py [--threads 2] [--models resnet20,resnet56] [--out ...]
-Prints FLOPs ratio, latency (median after warm-up) at batch 1 and 64, speed-up / FLOP-ratio, and the
-time the dependency graph and the shrink take. Writes JSON.
+Prints FLOPs ratio, latency at batch 1 and 64 (dense and pruned measured in alternating rounds, each a
+median after warm-up; the speed-up is the median of the per-round ratios), speed-up / FLOP-ratio, and
+the time the dependency graph and the shrink take. Writes JSON.
 """
 
 import json
@@ -21,6 +22,7 @@ from prunejax.report import summary_table
 _THREADS = flags.DEFINE_integer('threads', 2, 'CPU threads (the process is pinned to this many CPUs).')
 _MODELS = flags.DEFINE_list('models', ['resnet20', 'resnet56'], 'Models to prune.')
 _RATIO = flags.DEFINE_float('ratio', 0.5, 'Fraction of each prunable group removed.')
+_ROUNDS = flags.DEFINE_integer('rounds', 5, 'Alternating dense/pruned rounds; medians are reported.')
 _OUT = flags.DEFINE_string('out', 'runs/benchmarks/structure.json', 'Where to write the JSON results.')
 SHAPE = (32, 32, 3)
 
@@ -38,22 +40,25 @@ def measure(name):
   shrunk = structure.shrink(model, keep, groups)
   jax.block_until_ready(nnx.state(shrunk))
   shrink_seconds = time.perf_counter() - start
-  figures = {}
+  compiled, figures = {}, {}
   for label, m in (('dense', model), ('pruned', shrunk)):
     clone = nnx.clone(m)
     clone.eval()
     eval_def, params, rest = nnx.split(clone, nnx.Param, ...)
     apply = lambda p, s, inputs, g=eval_def: nnx.merge(g, p, s)(inputs)
-    figures[label] = edge.profile_model(apply, params, rest, SHAPE, (1, 64), repeats=20)
+    figures[label] = edge.profile_model(apply, params, rest, SHAPE, batch_sizes=())
+    for batch in (1, 64):
+      x = jnp.zeros((batch,) + SHAPE)
+      compiled[label, batch] = (jax.jit(apply).lower(params, rest, x).compile(), (params, rest, x))
   dense, pruned = figures['dense'], figures['pruned']
   flops_ratio = dense['flops_per_example'] / pruned['flops_per_example']
   row = {'model': name, 'params_ratio': dense['params_total'] / pruned['params_total'],
          'flops_ratio': flops_ratio, 'graph_s': graph_seconds, 'shrink_s': shrink_seconds}
   for batch in (1, 64):
-    speedup = dense[f'latency_ms_b{batch}'] / pruned[f'latency_ms_b{batch}']
-    row.update({f'dense_ms_b{batch}': dense[f'latency_ms_b{batch}'],
-                f'pruned_ms_b{batch}': pruned[f'latency_ms_b{batch}'],
-                f'speedup_b{batch}': speedup, f'speedup_per_flops_b{batch}': speedup / flops_ratio})
+    paired = edge.paired_latencies(compiled['dense', batch], compiled['pruned', batch], _ROUNDS.value)
+    row.update({f'dense_ms_b{batch}': 1e3 * paired['baseline'], f'pruned_ms_b{batch}': 1e3 * paired['candidate'],
+                f'speedup_b{batch}': paired['speedup'],
+                f'speedup_per_flops_b{batch}': paired['speedup'] / flops_ratio})
   return row
 
 
