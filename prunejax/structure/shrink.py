@@ -108,10 +108,9 @@ def _gather(leaves, indices, axes):
 
 
 def _planned_path(path: str, plan: Plan) -> str | None:
-  for candidate in plan:
-    if path == candidate or path.endswith('/' + candidate):
-      return candidate
-  return None
+  """The longest planned path that ``path`` is or ends with ('0/mu/a/conv/kernel' -> 'a/conv/kernel')."""
+  matches = [c for c in plan if path == c or path.endswith('/' + c)]
+  return max(matches, key=len, default=None)
 
 
 def zero_channels(variables, plan: Plan):
