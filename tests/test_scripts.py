@@ -28,3 +28,11 @@ def test_profile_cli_writes_the_edge_figures(tmp_path):
   assert figures['params_total'] == 50610 and figures['cpu_threads'] == 1
   assert figures['latency_ms_b1'] > 0 and figures['inference_bytes_b8'] > figures['param_bytes']
   assert figures['flops_per_example'] > 2 * 50000
+
+
+def test_compare_criteria_refuses_an_unknown_criterion_before_training(tmp_path):
+  out = run('scripts/compare_criteria.py', '--config', 'configs/smoke.py', '--workdir', str(tmp_path),
+            '--criteria', 'l1,fisher')
+  assert out.returncode != 0
+  assert out.stderr.strip().splitlines()[-1].startswith("error: unknown criteria ['fisher']; choose among")
+  assert not (tmp_path / 'checkpoints').exists()

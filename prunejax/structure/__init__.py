@@ -1,14 +1,14 @@
 """Structure: channel dependency groups traced from the jaxpr, and physical shrinking of models."""
 
 from prunejax.structure.activations import DATA_CRITERIA, data_scores, data_scores_of
-from prunejax.structure.criteria import (CRITERIA, channel_scores, criterion_scores, is_producer,
-                                         select_channels)
+from prunejax.structure.criteria import (ALL_CRITERIA, CRITERIA, channel_scores, criterion_scores,
+                                         is_producer, model_scores, select_channels)
 from prunejax.structure.graph import Group, Member, Tap, Trace, trace, trace_groups_of
 from prunejax.structure.layouts import Piece
 from prunejax.structure.shrink import (eval_split, fix_static_attributes, make_plan, shrink, shrink_tree,
                                        trace_groups, zero_channels)
 
-__all__ = ['CRITERIA', 'DATA_CRITERIA', 'Group', 'Member', 'Piece', 'Tap', 'Trace', 'channel_scores',
+__all__ = ['ALL_CRITERIA', 'CRITERIA', 'DATA_CRITERIA', 'Group', 'Member', 'Piece', 'Tap', 'Trace', 'channel_scores',
            'criterion_scores', 'data_scores', 'data_scores_of', 'eval_split',
-           'fix_static_attributes', 'is_producer', 'make_plan', 'select_channels', 'shrink', 'shrink_tree',
+           'fix_static_attributes', 'is_producer', 'make_plan', 'model_scores', 'select_channels', 'shrink', 'shrink_tree',
            'trace', 'trace_groups', 'trace_groups_of', 'zero_channels']

@@ -13,9 +13,12 @@ import numpy as np
 
 from prunejax.core.paths import leaf_paths
 from prunejax.errors import PrunejaxError
+from prunejax.structure.activations import DATA_CRITERIA, data_scores
 from prunejax.structure.graph import Group, Member
+from prunejax.structure.shrink import eval_split
 
 CRITERIA = ('l1', 'l2', 'mean_abs', 'bn_scale')
+ALL_CRITERIA = CRITERIA + DATA_CRITERIA + ('random',)
 MEMBERS = ('producers', 'bn_scale', 'all')
 
 
@@ -62,6 +65,22 @@ def criterion_scores(variables, groups: list[Group], criterion: str) -> dict[str
     return channel_scores(jax.tree.map(jnp.abs, variables), groups, 'bn_scale', 'mean')
   return channel_scores(jax.tree.map(jnp.abs, variables), groups, 'producers',
                         'mean' if criterion == 'mean_abs' else 'sum')
+
+
+def model_scores(model, groups: list[Group], criterion: str, batches=None, seed: int = 0
+                 ) -> dict[str, np.ndarray]:
+  """Any criterion by name on an NNX model: weight criteria, data criteria on ``batches`` of (x, y),
+  or 'random' (seeded: the baseline every criterion must beat)."""
+  if criterion in CRITERIA:
+    return criterion_scores(eval_split(model)[1], groups, criterion)
+  if criterion in DATA_CRITERIA:
+    if batches is None:
+      raise PrunejaxError(f'criterion {criterion!r} needs data: pass batches of (inputs, labels).')
+    return data_scores(model, batches)[criterion]
+  if criterion == 'random':
+    rng = np.random.default_rng(seed)
+    return {g.name: rng.random(g.size) for g in groups}
+  raise PrunejaxError(f'unknown structured criterion {criterion!r}; choose one of {ALL_CRITERIA}.')
 
 
 def select_channels(scores: Mapping[str, np.ndarray], groups: list[Group], ratio: float,

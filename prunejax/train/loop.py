@@ -82,16 +82,29 @@ class Experiment:
     indices = order[position * self.config.batch_size:(position + 1) * self.config.batch_size]
     return jax.device_put(indices, sharding.batch_sharded(self.mesh))
 
-  def evaluate(self, state: TrainState, split: str) -> dict[str, float]:
+  def evaluate(self, state: TrainState, split: str, defs: ModelDefs | None = None) -> dict[str, float]:
+    """Loss and accuracy on a split; ``defs`` evaluate a state of another (e.g. shrunk) architecture."""
+    eval_step = self.eval_step
+    if defs is not None:
+      mean, std = jnp.asarray(self.splits.mean), jnp.asarray(self.splits.std)
+      eval_step = jax.jit(make_eval_step(defs, mean, std), out_shardings=sharding.replicated(self.mesh))
     images, labels = self.device_splits[split]
     totals = None
     for indices, valid in data_lib.eval_batches(len(labels), self.config.eval_batch_size):
       put = lambda a: jax.device_put(a, sharding.batch_sharded(self.mesh))
-      sums = self.eval_step(state.params, state.model_state, images, labels, put(indices), put(valid))
+      sums = eval_step(state.params, state.model_state, images, labels, put(indices), put(valid))
       totals = sums if totals is None else jax.tree.map(jnp.add, totals, sums)
     totals = jax.device_get(totals)
     count = max(float(totals['count']), 1.0)
     return {'loss': float(totals['loss_sum']) / count, 'accuracy': float(totals['correct']) / count}
+
+  def batches(self, split: str, num_examples: int, batch_size: int, seed: int = 0):
+    """``num_examples`` normalised examples of a split as (x, y) batches, in a seeded random order."""
+    images, labels = self.device_splits[split]
+    order = np.random.default_rng(seed).permutation(len(labels))[:num_examples]
+    mean, std = jnp.asarray(self.splits.mean), jnp.asarray(self.splits.std)
+    return [data_lib.gather_batch(images, labels, jnp.asarray(order[i:i + batch_size]), mean, std)
+            for i in range(0, len(order), batch_size)]
 
   def put_state(self, state: TrainState) -> TrainState:
     return jax.device_put(state, sharding.replicated(self.mesh))
@@ -121,6 +134,20 @@ def _apply(graphdef: nnx.GraphDef, params, model_state, x):
 @functools.lru_cache(maxsize=2)
 def _epoch_order(seed: int, epoch: int, num_examples: int) -> np.ndarray:
   return data_lib.epoch_order(seed, epoch, num_examples)
+
+
+def load_trained(config: ml_collections.ConfigDict, workdir: str | pathlib.Path
+                 ) -> tuple[Experiment, TrainState]:
+  """The experiment and its final training state: trains first (resuming) unless ``workdir`` has it."""
+  exp = Experiment(config)
+  checkpointer = Checkpointer(pathlib.Path(workdir) / 'checkpoints', config.checkpoint_every_steps)
+  if checkpointer.latest_step() != exp.total_steps:
+    checkpointer.close()
+    train_and_evaluate(config, workdir)
+    checkpointer = Checkpointer(pathlib.Path(workdir) / 'checkpoints', config.checkpoint_every_steps)
+  state, _ = checkpointer.restore(jax.eval_shape(lambda: exp.initial_state), fingerprint(config))
+  checkpointer.close()
+  return exp, exp.put_state(state)
 
 
 def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str | pathlib.Path) -> dict[str, Any]:
