@@ -3,8 +3,9 @@ each criterion and ratio removes that fraction of every prunable channel group, 
 evaluates it on the test split without retraining.
 
 python scripts/compare_criteria.py --config configs/default.py --workdir runs/default \
-    [--criteria l1,l2,mean_activation,taylor,random] [--ratios 0.3,0.5,0.7] [--scope layerwise]
-Prints a table and writes DIR/criteria.json.
+    [--criteria l1,l2,mean_activation,taylor,random] [--ratios 0.3,0.5,0.7] [--scope layerwise] [--oracle]
+Prints a table and writes DIR/criteria.json. With --oracle, also how well each criterion ranks channels
+by the loss increase their single removal actually causes.
 """
 
 import json
@@ -24,6 +25,8 @@ _CRITERIA = flags.DEFINE_list('criteria', ['l1', 'l2', 'mean_activation', 'taylo
                               f'Criteria among {structure.ALL_CRITERIA}.')
 _RATIOS = flags.DEFINE_list('ratios', ['0.3', '0.5', '0.7'], 'Fractions of each group removed.')
 _SCOPE = flags.DEFINE_enum('scope', 'layerwise', ['layerwise', 'global'], 'Ranking within or across groups.')
+_ORACLE = flags.DEFINE_bool('oracle', False, 'Also rank-correlate each criterion with the leave-one-out '
+                            'loss increase of every channel (one evaluation per channel).')
 _EXAMPLES = flags.DEFINE_integer('score_examples', 1024, 'Training examples the data criteria see.')
 flags.mark_flags_as_required(['config', 'workdir'])
 
@@ -38,13 +41,18 @@ def main(argv):
     exp, state = train.load_trained(_CONFIG.value, _WORKDIR.value)
     rows = train.criteria_sweep(exp, state, _CRITERIA.value, [float(r) for r in _RATIOS.value],
                                 _SCOPE.value, _EXAMPLES.value)
+    oracle = train.oracle_agreement(exp, state, _CRITERIA.value, _EXAMPLES.value) if _ORACLE.value else []
   except PrunejaxError as e:
     sys.exit(f'error: {e}')
+  if oracle:
+    print('Spearman correlation with the leave-one-out loss increase, per group:')
+    print(summary_table(oracle, [('group', 'group', '{}'), ('channels', 'channels', '{}')] +
+                        [(c, c, '{:.3f}') for c in _CRITERIA.value]))
   print(summary_table(rows, [('criterion', 'criterion', '{}'), ('ratio', 'ratio', '{:.2f}'),
                              ('test_accuracy', 'test acc', '{:.4f}'), ('flops_ratio', 'FLOPs x', '{:.2f}'),
                              ('score_seconds', 'score s', '{:.2f}')]))
   out = pathlib.Path(_WORKDIR.value) / 'criteria.json'
-  out.write_text(json.dumps(rows, indent=2) + '\n')
+  out.write_text(json.dumps({'pruned': rows, 'oracle': oracle}, indent=2) + '\n')
   print(f'written to {out}')
 
 

@@ -8,6 +8,10 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
 from flax import nnx
 
 from prunejax import edge, structure
@@ -50,6 +54,33 @@ def criteria_sweep(exp: Experiment, state: TrainState, criteria: Sequence[str], 
                    **_prefixed(exp.evaluate(small, 'test', defs), 'test_'),
                    'flops_ratio': dense_flops / flops(defs, small), **info})
   return rows
+
+
+def oracle_agreement(exp: Experiment, state: TrainState, criteria: Sequence[str],
+                     score_examples: int = 1024, seed: int = 0) -> list[dict]:
+  """Per prunable group: Spearman rank correlation between each criterion and the leave-one-out oracle,
+  the measured increase of the loss on the scoring examples when that single channel is removed."""
+  model = nnx.merge(exp.defs.eval, state.params, state.model_state)
+  batches = exp.batches('train', score_examples, exp.config.eval_batch_size, seed)
+  groups = structure.trace_groups(model, batches[0][0][:1])
+  scores = {c: structure.model_scores(model, groups, c, batches, seed) for c in criteria}
+  graphdef, variables = structure.eval_split(model)
+  x, y = (jnp.concatenate(parts) for parts in zip(*batches))
+  loss = jax.jit(lambda v: optax.softmax_cross_entropy_with_integer_labels(nnx.merge(graphdef, v)(x), y).mean())
+  base = float(loss(variables))
+  rows = []
+  for group in (g for g in groups if g.prunable):
+    oracle = np.array([float(loss(structure.zero_channels(variables, structure.make_plan(
+        groups, {group.name: np.delete(np.arange(group.size), c)}, variables)))) - base
+                       for c in range(group.size)])
+    rows.append({'group': group.name, 'channels': group.size, 'oracle_mean': float(oracle.mean()),
+                 **{c: _spearman(scores[c][group.name], oracle) for c in criteria if group.name in scores[c]}})
+  return rows
+
+
+def _spearman(a, b) -> float:
+  ranks = lambda v: np.argsort(np.argsort(v, kind='stable'), kind='stable').astype(np.float64)
+  return float(np.corrcoef(ranks(np.asarray(a)), ranks(np.asarray(b)))[0, 1])
 
 
 def _prefixed(figures: dict[str, float], prefix: str) -> dict[str, float]:

@@ -22,3 +22,11 @@ def test_criteria_sweep_prunes_a_trained_run_without_retraining(tiny_config, tmp
   defs, small, _ = train.prune_channels(exp, state, 'random', 0.5, seed=0)
   assert exp.evaluate(small, 'test', defs)['accuracy'] == random_a['test_accuracy']  # seeded baseline
   assert small.params['hidden'][0]['kernel'].shape == (64, 150) and l1['ratio'] == 0.5
+
+
+def test_taylor_ranks_channels_like_the_leave_one_out_oracle(tiny_config, tmp_path):
+  exp, state = train.load_trained(tiny_config, tmp_path)
+  rows = train.oracle_agreement(exp, state, ['taylor', 'random'], score_examples=128)
+  assert [r['group'] for r in rows] == ['hidden/0/kernel', 'hidden/1/kernel']
+  for row in rows:
+    assert row['taylor'] > 0.5 and abs(row['random']) < 0.3
