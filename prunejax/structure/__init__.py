@@ -3,7 +3,8 @@
 from prunejax.structure.activations import DATA_CRITERIA, data_scores, data_scores_of
 from prunejax.structure.criteria import (ALL_CRITERIA, CRITERIA, channel_scores, criterion_scores,
                                          is_producer, model_scores, select_channels)
-from prunejax.structure.graph import Group, Member, Tap, Trace, trace, trace_groups_of
+from prunejax.structure.graph import trace, trace_groups_of
+from prunejax.structure.groups import Group, Member, Tap, Trace
 from prunejax.structure.layouts import Piece
 from prunejax.structure.shrink import (eval_split, fix_static_attributes, make_plan, shrink, shrink_tree,
                                        trace_groups, zero_channels)

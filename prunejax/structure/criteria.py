@@ -14,7 +14,7 @@ import numpy as np
 from prunejax.core.paths import leaf_paths
 from prunejax.errors import PrunejaxError
 from prunejax.structure.activations import DATA_CRITERIA, data_scores
-from prunejax.structure.graph import Group, Member
+from prunejax.structure.groups import Group, Member
 from prunejax.structure.shrink import eval_split
 
 CRITERIA = ('l1', 'l2', 'mean_abs', 'bn_scale')

@@ -18,6 +18,7 @@ from jax.extend import core as jex_core
 
 from prunejax.core.paths import leaf_paths
 from prunejax.errors import PrunejaxError
+from prunejax.structure.groups import Group, Member, Tap, Trace
 from prunejax.structure.layouts import Layout, Piece, shifted
 
 ELEMENTWISE = {
@@ -34,54 +35,6 @@ WINDOWED = {'reduce_window_max', 'reduce_window_min', 'reduce_window_sum', 'redu
 CALLS = {'pjit': 'jaxpr', 'jit': 'jaxpr', 'closed_call': 'call_jaxpr', 'core_call': 'call_jaxpr',
          'custom_jvp_call': 'call_jaxpr', 'custom_vjp_call': 'call_jaxpr',
          'custom_vjp_call_jaxpr': 'fun_jaxpr', 'remat': 'jaxpr', 'checkpoint': 'jaxpr'}
-
-
-@dataclasses.dataclass(frozen=True)
-class Member:
-  """One coupled tensor axis: ``path[axis]``, holding the group's channels as ``piece`` describes."""
-  path: str
-  axis: int
-  piece: Piece
-
-  def __str__(self):
-    extra = [f'{k}={v}' for k, v in (('offset', self.piece.offset), ('repeat', self.piece.repeat),
-                                      ('inner', self.piece.inner), ('stride', self.piece.stride))
-             if v not in (0, 1)]
-    return f'{self.path}[{self.axis}]' + (f' ({", ".join(extra)})' if extra else '')
-
-
-@dataclasses.dataclass(frozen=True)
-class Group:
-  """Channels that are removed together. ``name`` is the path of the kernel that produces them."""
-  name: str
-  size: int
-  members: tuple[Member, ...]
-  prunable: bool = True
-
-  def __str__(self):
-    flag = '' if self.prunable else ' (not prunable: reaches the model output)'
-    return f'{self.name}: {self.size} channels{flag}\n' + '\n'.join(f'  {m}' for m in self.members)
-
-
-@dataclasses.dataclass(frozen=True)
-class Tap:
-  """Where a Dense/Conv kernel reads grouped channels: the data-aware criteria measure activations here.
-
-  ``position`` is the equation's index path through nested calls in the traced jaxpr; the kernel's
-  operand ``operand`` holds, along ``axis``, the channels of the named groups as ``pieces`` describe.
-  """
-  position: tuple[int, ...]
-  operand: int
-  axis: int
-  pieces: tuple[tuple[str, Piece], ...]
-
-
-@dataclasses.dataclass(frozen=True)
-class Trace:
-  """Everything the walk learns: the jaxpr it walked, the channel groups and the kernels' reads."""
-  jaxpr: jex_core.ClosedJaxpr
-  groups: list[Group]
-  taps: list[Tap]
 
 
 # What the walker knows about a jaxpr value.

@@ -15,7 +15,8 @@ from flax import nnx
 
 from prunejax.core.paths import leaf_paths
 from prunejax.errors import PrunejaxError
-from prunejax.structure.graph import Group, trace_groups_of
+from prunejax.structure.graph import trace_groups_of
+from prunejax.structure.groups import Group
 from prunejax.structure.layouts import axis_index
 
 _is_none = lambda x: x is None
