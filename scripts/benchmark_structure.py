@@ -1,7 +1,7 @@
 """Structured pruning pays off in latency: L1 channel pruning at ratio 0.5 of every prunable group of
 ResNet-20/56 (CIFAR shape), physically shrunk, against the dense model, under a CPU thread limit.
 
-python scripts/benchmark_structure.py [--threads 2] [--models resnet20,resnet56] [--out ...]
+python scripts/benchmark_structure.py [--threads 2] [--models resnet20,resnet56] [--multiple 1] [--out ...]
 Prints FLOPs ratio, latency at batch 1 and 64 (dense and pruned measured in alternating rounds, each a
 median after warm-up; the speed-up is the median of the per-round ratios), speed-up / FLOP-ratio, and
 the time the dependency graph and the shrink take. Writes JSON.
@@ -22,6 +22,7 @@ from prunejax.report import summary_table
 _THREADS = flags.DEFINE_integer('threads', 2, 'CPU threads (the process is pinned to this many CPUs).')
 _MODELS = flags.DEFINE_list('models', ['resnet20', 'resnet56'], 'Models to prune.')
 _RATIO = flags.DEFINE_float('ratio', 0.5, 'Fraction of each prunable group removed.')
+_MULTIPLE = flags.DEFINE_integer('multiple', 1, 'Round kept channel counts up to a multiple of this.')
 _ROUNDS = flags.DEFINE_integer('rounds', 5, 'Alternating dense/pruned rounds; medians are reported.')
 _OUT = flags.DEFINE_string('out', 'runs/benchmarks/structure.json', 'Where to write the JSON results.')
 SHAPE = (32, 32, 3)
@@ -35,7 +36,7 @@ def measure(name):
   graph_seconds = time.perf_counter() - start
   _, variables = structure.eval_split(model)
   keep = structure.select_channels(structure.criterion_scores(variables, groups, 'l1'), groups,
-                                   _RATIO.value)
+                                   _RATIO.value, multiple=_MULTIPLE.value)
   start = time.perf_counter()
   shrunk = structure.shrink(model, keep, groups)
   jax.block_until_ready(nnx.state(shrunk))
