@@ -48,7 +48,19 @@ class _Source:  # computed from variables only; per leaf, which leaf axis each v
   leaves: tuple[tuple[int, tuple[int | None, ...]], ...]
 
 
+@dataclasses.dataclass(frozen=True)
+class _Loose:
+  """An activation axis with no group yet: constant along it (a broadcast statistic, as LayerNorm's
+  mean) and possibly carrying variable axes that join whichever group it meets (LayerNorm's scale)."""
+  members: frozenset = frozenset()
+
+
 _CONST = None  # literals, iota, ...: broadcastable, no channel meaning
+
+
+def pieces(layout) -> Layout:
+  """The grouped pieces of an axis annotation (none for fixed or loose axes)."""
+  return layout if isinstance(layout, tuple) else ()
 
 
 class _Walker:
@@ -57,7 +69,8 @@ class _Walker:
     self.parent: list[int] = []
     self.group_size: list[int] = []
     self.group_name: list[str] = []
-    self.blocked: set[int] = set()
+    self.blocked: dict[int, str] = {}  # group -> why it cannot be pruned
+    self.normalized: set[int] = set()  # groups a reduction runs over (LayerNorm statistics)
     self.members: dict[tuple[int, int], tuple[Layout, str]] = {}  # (leaf, axis) -> layout
     self.taps: list[tuple[tuple[int, ...], int, int, Layout]] = []
     self.position: tuple[int, ...] = ()
@@ -136,7 +149,7 @@ class _Walker:
     if all(not isinstance(v, _Activation) for v in values):
       return [self.source_op(eqn, values, shapes, out_shapes)] * len(eqn.outvars)
     if name in ELEMENTWISE:
-      return [self.elementwise(eqn, values, out_shapes[0])] * len(eqn.outvars)
+      return [self.elementwise(eqn, values, shapes, out_shapes[0])] * len(eqn.outvars)
     if name == 'broadcast_in_dim':
       return [self.broadcast(values[0], eqn.params['broadcast_dimensions'], shapes[0], out_shapes[0])]
     if name == 'conv_general_dilated':
@@ -147,6 +160,8 @@ class _Walker:
       return [self.reshape(eqn, values[0], shapes[0], out_shapes[0])]
     if name in REDUCTIONS:
       axes = set(eqn.params['axes'])
+      for axis in axes:
+        self.normalized.update(p.group for p in pieces(values[0].layouts[axis]))
       return [_Activation(tuple(l for i, l in enumerate(values[0].layouts) if i not in axes))]
     if name in WINDOWED:
       return [values[0]] * len(eqn.outvars)
@@ -159,7 +174,7 @@ class _Walker:
       return [self.concatenate(eqn, values, shapes, out_shapes[0])]
     if name == 'pad':
       for (low, high, interior), layout in zip(eqn.params['padding_config'], values[0].layouts):
-        if layout and (low or high or interior):
+        if pieces(layout) and (low or high or interior):
           raise PrunejaxError(f'{self.where(eqn, values)} pads a channel axis; not supported.')
       return [values[0]]
     raise PrunejaxError(f'cannot trace channels through {self.where(eqn, values)}; supported are '
@@ -195,25 +210,35 @@ class _Walker:
                               'variables only; not supported.')
     return _Source(tuple(leaves))
 
-  def elementwise(self, eqn, values, out_shape):
+  def elementwise(self, eqn, values, shapes, out_shape):
     where = self.where(eqn, values)
     layouts = []
     for axis in range(len(out_shape)):
-      found = [v.layouts[axis] for v in values if isinstance(v, _Activation) and len(v.layouts) == len(out_shape)]
-      layout = self.unify(found, where)
-      if layout and any(not l for l in found) and out_shape[axis] > 1:
-        for piece in layout:  # grouped channels meet fixed channels (e.g. the input): keep them all
-          self.blocked.add(piece.group)
-      for value in values:
-        if isinstance(value, _Source):
-          for leaf, axes in value.leaves:
-            if axes[axis] is not None and layout:
-              self.add_member(leaf, axes[axis], layout, where)
-      layouts.append(layout)
+      found = [_Loose() if shape[axis] == 1 < out_shape[axis] else v.layouts[axis]  # implicit broadcast
+               for v, shape in zip(values, shapes)
+               if isinstance(v, _Activation) and len(v.layouts) == len(out_shape)]
+      variables = {(leaf, axes[axis]) for v, shape in zip(values, shapes) if isinstance(v, _Source)
+                   for leaf, axes in v.leaves if axes[axis] is not None and shape[axis] == out_shape[axis]}
+      layouts.append(self.meet(found, variables, out_shape[axis], where))
     return _Activation(tuple(layouts))
 
+  def meet(self, found: list, variables: set, size: int, where: str):
+    """The annotation of an axis where ``found`` annotations and ``variables`` axes meet, coupled."""
+    layout = self.unify([l for l in found if pieces(l)], where)
+    variables = variables.union(*(l.members for l in found if isinstance(l, _Loose)))
+    if layout:
+      if size > 1 and any(l == () for l in found):
+        for piece in layout:  # grouped channels meet fixed channels (e.g. the input's): keep them all
+          self.blocked.setdefault(piece.group, f'meets fixed channels at {where}')
+      for leaf, leaf_axis in sorted(variables):
+        self.add_member(leaf, leaf_axis, layout, where)
+      return layout
+    if any(l == () for l in found):
+      return ()
+    return _Loose(frozenset(variables))
+
   def broadcast(self, value, dims, shape, out_shape):
-    layouts = [()] * len(out_shape)
+    layouts = [_Loose()] * len(out_shape)
     for i, d in enumerate(dims):
       if shape[i] == out_shape[d]:
         layouts[d] = value.layouts[i]
@@ -233,7 +258,7 @@ class _Walker:
     lhs_feature, rhs_out, rhs_in, out_feature = dn.lhs_spec[1], dn.rhs_spec[0], dn.rhs_spec[1], dn.out_spec[1]
     groups = eqn.params['feature_group_count']
     channels_in, channels_out = shapes[0][lhs_feature], out_shape[out_feature]
-    layout_in = lhs.layouts[lhs_feature]
+    layout_in = pieces(lhs.layouts[lhs_feature])
     layouts = [()] * len(out_shape)
     if groups == 1:
       if layout_in:
@@ -264,7 +289,7 @@ class _Walker:
     leaf, axes = self.kernel_leaf(eqn, values, kernel)
     where = self.where(eqn, values)
     for a, k in zip(act_c, ker_c):
-      if act.layouts[a]:
+      if pieces(act.layouts[a]):
         self.taps.append((self.position, int(swap), a, act.layouts[a]))
         self.add_member(leaf, axes[k], act.layouts[a], where)
     act_free = [i for i in range(len(act_shape)) if i not in act_c and i not in act_b]
@@ -296,7 +321,7 @@ class _Walker:
           pout *= out_shape[j]
       ins = [a for a in ins if a < len(shape)]
       outs = [b for b in outs if b < len(out_shape)]
-      grouped = [a for a in ins if value.layouts[a]]
+      grouped = [a for a in ins if pieces(value.layouts[a])]
       real_outs = [b for b in outs if out_shape[b] != 1]
       if grouped:
         if len(grouped) > 1 or len(real_outs) != 1:
@@ -320,16 +345,17 @@ class _Walker:
     layouts = []
     for axis in range(len(out_shape)):
       if axis != d:
-        layouts.append(self.unify([v.layouts[axis] for v in values if isinstance(v, _Activation)], where))
+        layouts.append(self.meet([v.layouts[axis] for v in values if isinstance(v, _Activation)], set(),
+                                 out_shape[axis], where))
         continue
-      pieces, offset = [], 0
+      joined, offset = [], 0
       for value, shape in zip(values, shapes):
         if isinstance(value, _Activation):
-          pieces.extend(shifted(value.layouts[axis], offset))
+          joined.extend(shifted(pieces(value.layouts[axis]), offset))
         elif isinstance(value, _Source):
           raise PrunejaxError(f'{where}: concatenating variables with activations is not supported.')
         offset += shape[axis]
-      layouts.append(tuple(pieces))
+      layouts.append(tuple(joined))
     return _Activation(tuple(layouts))
 
 
@@ -367,7 +393,8 @@ def trace(apply_fn, variables, *sample_inputs) -> Trace:
   for value in outputs:
     if isinstance(value, _Activation):
       for layout in value.layouts:
-        walker.blocked.update(p.group for p in layout)
+        for piece in pieces(layout):
+          walker.blocked.setdefault(piece.group, 'reaches the model output')
   groups = _collect(walker)
   names = {walker.find(g): walker.group_name[walker.find(g)] for g in range(len(walker.parent))}
   taps = [Tap(position, operand, axis,
@@ -384,6 +411,10 @@ def _collect(walker: _Walker) -> list[Group]:
       root = walker.find(piece.group)
       by_root.setdefault(root, []).append(
           Member(walker.paths[leaf], axis, dataclasses.replace(piece, group=root)))
-  blocked = {walker.find(g) for g in walker.blocked}
-  return [Group(walker.group_name[root], walker.group_size[root], tuple(members), root not in blocked)
+  blocked = {}
+  for group, reason in walker.blocked.items():
+    blocked.setdefault(walker.find(group), reason)
+  normalized = {walker.find(g) for g in walker.normalized}
+  return [Group(walker.group_name[root], walker.group_size[root], tuple(members), root not in blocked,
+                blocked.get(root, ''), root in normalized)
           for root, members in sorted(by_root.items())]

@@ -24,15 +24,24 @@ class Member:
 
 @dataclasses.dataclass(frozen=True)
 class Group:
-  """Channels that are removed together. ``name`` is the path of the kernel that produces them."""
+  """Channels that are removed together. ``name`` is the path of the kernel that produces them.
+
+  ``normalized``: a reduction runs over these channels (LayerNorm statistics), so removing some also
+  changes how the others are normalised; the shrunk model is then the narrower network, not the old
+  one with those channels zeroed.
+  """
   name: str
   size: int
   members: tuple[Member, ...]
   prunable: bool = True
+  reason: str = ''  # why not prunable
+  normalized: bool = False
 
   def __str__(self):
-    flag = '' if self.prunable else ' (not prunable: reaches the model output)'
-    return f'{self.name}: {self.size} channels{flag}\n' + '\n'.join(f'  {m}' for m in self.members)
+    flags = ([] if self.prunable else [f'not prunable: {self.reason}']) + (
+        ['normalised over'] if self.normalized else [])
+    note = f' ({"; ".join(flags)})' if flags else ''
+    return f'{self.name}: {self.size} channels{note}\n' + '\n'.join(f'  {m}' for m in self.members)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -52,7 +52,7 @@ def make_plan(groups: Sequence[Group], keep: Mapping[str, Sequence[int]], variab
     group = by_name[name]
     indices = np.asarray(sorted(set(int(i) for i in indices)), np.int64)
     if not group.prunable and len(indices) != group.size:
-      raise PrunejaxError(f'group {name!r} reaches the model output and cannot be shrunk.')
+      raise PrunejaxError(f'group {name!r} cannot be shrunk: it {group.reason}.')
     if len(indices) == 0 or indices[0] < 0 or indices[-1] >= group.size:
       raise PrunejaxError(f'group {name!r} has {group.size} channels; keep indices must be a non-empty '
                           f'subset of 0..{group.size - 1}.')

@@ -100,6 +100,48 @@ def test_groups_couple_residual_paths_and_spare_the_classifier():
     structure.shrink(model, {'classifier/kernel': [0, 1]})
 
 
+class LayerNormNet(nnx.Module):
+  """Dense -> LayerNorm -> ReLU -> classifier: the normalised hidden units can go with their scale/bias."""
+
+  def __init__(self, rngs):
+    self.hidden = Linear(6, 10, rngs=rngs)
+    self.norm = nnx.LayerNorm(10, rngs=rngs)
+    self.classifier = Linear(10, 3, rngs=rngs)
+
+  def __call__(self, x):
+    return self.classifier(nnx.relu(self.norm(self.hidden(x))))
+
+
+def test_layernorm_channels_shrink_with_their_scale_and_statistics():
+  model = randomised(LayerNormNet(nnx.Rngs(0)))
+  x = jax.random.normal(jax.random.PRNGKey(1), (4, 6))
+  group = structure.trace_groups(model, x)[0]
+  assert group.prunable and group.normalized and 'normalised over' in str(group)
+  assert {'norm/scale[0]', 'norm/bias[0]', 'hidden/bias[0]', 'classifier/kernel[0]'} <= {str(m) for m in group.members}
+  keep = np.array([0, 3, 4, 8])
+  shrunk = structure.shrink(model, {group.name: keep})
+  # The narrower network: LayerNorm statistics over the kept units only.
+  h = np.asarray(x @ model.hidden.kernel[...] + model.hidden.bias[...])[:, keep]
+  h = (h - h.mean(-1, keepdims=True)) / np.sqrt(h.var(-1, keepdims=True) + 1e-6)
+  h = np.maximum(h * np.asarray(model.norm.scale[...])[keep] + np.asarray(model.norm.bias[...])[keep], 0)
+  expected = h @ np.asarray(model.classifier.kernel[...])[keep] + np.asarray(model.classifier.bias[...])
+  np.testing.assert_allclose(shrunk(x), expected, rtol=1e-4, atol=1e-5)
+  assert shrunk.norm.num_features == 4
+
+
+def test_channels_meeting_the_input_are_kept_with_the_reason():
+  class InputResidual(nnx.Module):
+    def __init__(self, rngs):
+      self.dense = Linear(4, 4, rngs=rngs)
+      self.classifier = Linear(4, 2, rngs=rngs)
+
+    def __call__(self, x):
+      return self.classifier(nnx.relu(self.dense(x) + x))
+
+  group = structure.trace_groups(InputResidual(nnx.Rngs(0)), jnp.ones((1, 4)))[0]
+  assert not group.prunable and "meets fixed channels at primitive 'add'" in str(group)
+
+
 def test_depthwise_convolutions_shrink_with_their_group_count():
   model = models.create_model('mobilenetv2', (8, 8, 3), 10, width=0.25)
   groups = structure.trace_groups(model, jnp.ones((1, 8, 8, 3)))
