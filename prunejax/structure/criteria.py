@@ -5,6 +5,7 @@ coupled tensor slices: over its *producers* (the kernels whose output axis the g
 ADaPT's mean |W_f|), its BatchNorm scales (network slimming), or all members.
 """
 
+import functools
 from collections.abc import Mapping
 
 import jax
@@ -29,28 +30,55 @@ def is_producer(member: Member, ndim: int) -> bool:
 
 def channel_scores(element_scores, groups: list[Group], members: str = 'producers',
                    reduce: str = 'sum') -> dict[str, np.ndarray]:
-  """Per group, per channel: ``reduce`` ('sum' or 'mean') of the element scores in its slices."""
+  """Per group, per channel: ``reduce`` ('sum' or 'mean') of the element scores in its slices.
+
+  One jitted computation on the scores' device (segment sums over each member axis); only the
+  per-channel results come back to the host.
+  """
   if members not in MEMBERS:
     raise PrunejaxError(f'members={members!r} must be one of {MEMBERS}.')
   leaves = dict(zip(jax.tree.leaves(leaf_paths(element_scores)), jax.tree.leaves(element_scores)))
-  out = {}
+  layout, owners, names = [], [], []
   for group in groups:
-    total, count = np.zeros(group.size), np.zeros(group.size)
+    parts, group_owners = [], []
     for member in group.members:
-      if member.path not in leaves:
+      leaf = leaves.get(member.path)
+      if leaf is None or not {'producers': is_producer(member, np.ndim(leaf)),
+                              'bn_scale': member.path.endswith('scale'), 'all': True}[members]:
         continue
-      leaf = np.asarray(leaves[member.path])
-      chosen = {'producers': is_producer(member, leaf.ndim), 'bn_scale': member.path.endswith('scale'),
-                'all': True}[members]
-      if not chosen:
-        continue
-      moved = np.moveaxis(leaf, member.axis, 0)
-      for c in range(group.size):
-        part = moved[member.piece.indices([c])]
-        total[c] += part.sum()
-        count[c] += part.size
-    if count.max(initial=0) > 0:
-      out[group.name] = total / np.maximum(count, 1) if reduce == 'mean' else total
+      parts.append((member.path, member.axis))
+      group_owners.append(_owners(member, np.shape(leaf)[member.axis], group.size))
+    if parts:
+      layout.append((group.size, tuple(parts)))
+      owners.append(group_owners)
+      names.append(group.name)
+  needed = {path for _, parts in layout for path, _ in parts}
+  sums = jax.device_get(_channel_sums({p: leaves[p] for p in needed}, owners, tuple(layout)))
+  return {name: np.asarray(total / np.maximum(count, 1) if reduce == 'mean' else total, np.float64)
+          for name, (total, count) in zip(names, sums)}
+
+
+def _owners(member: Member, length: int, channels: int) -> np.ndarray:
+  """For each index of the member's axis, the group channel it belongs to (``channels``: none)."""
+  piece = member.piece
+  owner = np.full(length, channels, np.int32)
+  owned = np.broadcast_to(np.arange(piece.channels)[None, :, None], (piece.repeat, piece.channels, piece.inner))
+  owner[piece.indices(np.arange(piece.channels))] = owned.ravel()
+  return owner
+
+
+@functools.partial(jax.jit, static_argnums=2)
+def _channel_sums(leaves, owners, layout):
+  out = []
+  for (size, parts), group_owners in zip(layout, owners):
+    total, count = jnp.zeros(size + 1), jnp.zeros(size + 1)
+    for (path, axis), owner in zip(parts, group_owners):
+      leaf = jnp.moveaxis(leaves[path], axis, 0)
+      per_index = leaf.reshape(leaf.shape[0], -1).astype(jnp.float32).sum(1)
+      total += jax.ops.segment_sum(per_index, owner, size + 1)
+      count += jax.ops.segment_sum(jnp.full(leaf.shape[0], leaf.size // max(leaf.shape[0], 1), jnp.float32),
+                                   owner, size + 1)
+    out.append((total[:size], count[:size]))
   return out
 
 

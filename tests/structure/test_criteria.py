@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from prunejax import models, structure
+from prunejax.core.paths import leaf_paths
 from prunejax.errors import PrunejaxError
 
 
@@ -68,3 +69,19 @@ def test_bad_selection_arguments(kwargs, message):
     structure.select_channels(scores, groups, **kwargs)
   with pytest.raises(PrunejaxError, match='unknown structured criterion'):
     structure.criterion_scores(variables, groups, 'taylor2')
+
+
+def test_channel_scores_match_a_per_channel_loop_through_flatten_and_residuals():
+  for name, shape, kwargs in (('lenet5', (8, 8, 1), {}), ('resnet20', (8, 8, 1), {'width': 4})):
+    _, groups, variables = traced(name, shape, **kwargs)
+    keys = jax.random.split(jax.random.PRNGKey(0), len(jax.tree.leaves(variables)))
+    scores = jax.tree.unflatten(jax.tree.structure(variables),
+                                [jax.random.uniform(k, x.shape) for k, x in zip(keys, jax.tree.leaves(variables))])
+    leaves = dict(zip(jax.tree.leaves(leaf_paths(scores)), map(np.asarray, jax.tree.leaves(scores))))
+    got = structure.channel_scores(scores, groups, members='all', reduce='mean')
+    for group in groups:
+      expected = []
+      for c in range(group.size):
+        parts = [np.moveaxis(leaves[m.path], m.axis, 0)[m.piece.indices([c])] for m in group.members]
+        expected.append(sum(p.sum() for p in parts) / sum(p.size for p in parts))
+      np.testing.assert_allclose(got[group.name], expected, rtol=1e-5, err_msg=group.name)
