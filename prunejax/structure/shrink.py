@@ -43,14 +43,21 @@ def trace_groups(model: nnx.Module, *sample_inputs) -> list[Group]:
 
 
 def make_plan(groups: Sequence[Group], keep: Mapping[str, Sequence[int]], variables) -> Plan:
-  """Checks ``keep`` (group name -> kept channel indices) and turns it into per-variable gathers."""
+  """Checks ``keep`` (group name -> kept channel indices, or a boolean keep-mask) and turns it into
+  per-variable gathers."""
   by_name = {g.name: g for g in groups}
   kept = {}
   for name, indices in keep.items():
     if name not in by_name:
       raise PrunejaxError(f'no channel group named {name!r}; groups are {sorted(by_name)[:6]}...')
     group = by_name[name]
-    indices = np.asarray(sorted(set(int(i) for i in indices)), np.int64)
+    indices = np.asarray(indices)
+    if indices.dtype == bool:  # a keep-mask
+      if indices.shape != (group.size,):
+        raise PrunejaxError(f'keep-mask for group {name!r} has shape {indices.shape}; it needs '
+                            f'({group.size},), one flag per channel.')
+      indices = np.flatnonzero(indices)
+    indices = np.asarray(sorted(set(int(i) for i in indices.ravel())), np.int64)
     if not group.prunable and len(indices) != group.size:
       raise PrunejaxError(f'group {name!r} cannot be shrunk: it {group.reason}.')
     if len(indices) == 0 or indices[0] < 0 or indices[-1] >= group.size:
@@ -136,18 +143,26 @@ def shrink(model: nnx.Module, keep: Mapping[str, Sequence[int]], groups: Sequenc
            ) -> nnx.Module:
   """A new model keeping only ``keep[group]`` channels of each named group; ``model`` is untouched.
 
-  ``groups`` default to those ``trace_groups`` last found for this model.
+  ``keep`` values are kept indices or boolean keep-masks. ``groups`` default to those ``trace_groups``
+  last found for this model.
   """
   if groups is None:
     if model not in _TRACED:
       raise PrunejaxError('call prunejax.structure.trace_groups(model, sample_input) before shrink, or '
                           'pass groups=.')
     groups = _TRACED[model]
-  graphdef, variables = nnx.split(model)
-  plan = make_plan(groups, keep, variables)
-  new = nnx.merge(graphdef, shrink_tree(variables, plan, prefix_free=False), copy=True)
-  fix_static_attributes(new)
-  return new
+  graphdef, state = shrink_split(*nnx.split(model), groups, keep)
+  return nnx.merge(graphdef, state)
+
+
+def shrink_split(graphdef: nnx.GraphDef, state: nnx.State, groups: Sequence[Group],
+                 keep: Mapping[str, Sequence[int]], *trees):
+  """The functional form of ``shrink``: (graphdef, state) of the shrunk model, then each of ``trees``
+  (optimizer states, masks: anything holding params-shaped subtrees) shrunk alike."""
+  plan = make_plan(groups, keep, state)
+  model = nnx.merge(graphdef, shrink_tree(state, plan, prefix_free=False), copy=True)
+  fix_static_attributes(model)
+  return (*nnx.split(model), *(shrink_tree(tree, plan) for tree in trees))
 
 
 def fix_static_attributes(model: nnx.Module) -> None:

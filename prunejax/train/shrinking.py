@@ -18,8 +18,7 @@ def shrink_train_state(defs: ModelDefs, state: TrainState, groups: Sequence[stru
   stay valid for a shrunk model as long as its channels are renamed nowhere). Step, RNG and optimizer
   counters are unchanged: training continues where it was.
   """
-  model = nnx.merge(defs.train, state.params, state.model_state)
-  plan = structure.make_plan(groups, keep, nnx.state(model))
-  new_defs, params, model_state = split_model(structure.shrink(model, keep, groups))
-  return new_defs, state.replace(params=params, model_state=model_state,
-                                 opt_state=structure.shrink_tree(state.opt_state, plan))
+  graphdef, variables = nnx.split(nnx.merge(defs.train, state.params, state.model_state))
+  graphdef, variables, opt_state = structure.shrink_split(graphdef, variables, groups, keep, state.opt_state)
+  new_defs, params, model_state = split_model(nnx.merge(graphdef, variables))
+  return new_defs, state.replace(params=params, model_state=model_state, opt_state=opt_state)

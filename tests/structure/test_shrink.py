@@ -176,6 +176,24 @@ def test_bad_keep_sets_are_refused():
     structure.shrink(model, {'hidden/0/kernel': []})
 
 
+def test_keep_masks_and_the_functional_form_agree_with_indices_and_leave_the_model_untouched():
+  model = randomised(models.create_model('lenet5', (8, 8, 1), 10))
+  groups = structure.trace_groups(model, jnp.ones((1, 8, 8, 1)))
+  before = jax.tree.map(np.asarray, nnx.state(model))
+  mask = np.zeros(16, bool)
+  mask[[1, 5, 9]] = True
+  by_mask = structure.shrink(model, {'conv2/kernel': mask})
+  by_index = structure.shrink(model, {'conv2/kernel': [9, 1, 5]})
+  jax.tree.map(np.testing.assert_array_equal, nnx.state(by_mask), nnx.state(by_index))
+  jax.tree.map(np.testing.assert_array_equal, nnx.state(model), before)  # the original is untouched
+  masks = jax.tree.map(lambda x: x > 0, nnx.state(model))
+  graphdef, state, small_masks = structure.shrink_split(*nnx.split(model), groups, {'conv2/kernel': mask}, masks)
+  jax.tree.map(np.testing.assert_array_equal, state, nnx.state(by_index))
+  assert small_masks['fc1']['kernel'].shape == state['fc1']['kernel'].shape == (3 * 2 * 2, 120)  # 3 channels x 2x2 positions
+  with pytest.raises(PrunejaxError, match=r'keep-mask for group .conv2/kernel. has shape \(15,\)'):
+    structure.shrink(model, {'conv2/kernel': mask[:15]})
+
+
 def test_adam_state_shrinks_with_the_params_and_training_continues():
   model = models.create_model('resnet20', (8, 8, 1), 10, width=4)
   x, y = jax.random.normal(jax.random.PRNGKey(0), (4, 8, 8, 1)), jnp.arange(4)
