@@ -20,13 +20,11 @@ flags.mark_flags_as_required(['config'])
 
 
 def profile(config):
-  import jax  # pylint: disable=g-import-not-at-top  (after the thread limit)
-  import jax.numpy as jnp  # pylint: disable=g-import-not-at-top
   import optax  # pylint: disable=g-import-not-at-top
   from flax import nnx  # pylint: disable=g-import-not-at-top
   from prunejax.data.sources import DATASET_SHAPES, check_dataset_name  # pylint: disable=g-import-not-at-top
   from prunejax.models import create_model  # pylint: disable=g-import-not-at-top
-  from prunejax.train import init_train_state, make_update_step, split_model  # pylint: disable=g-import-not-at-top
+  from prunejax.train import init_train_state, split_model, update_step_bytes  # pylint: disable=g-import-not-at-top
 
   check_dataset_name(config.dataset)
   shape, classes = DATASET_SHAPES[config.dataset]
@@ -37,10 +35,7 @@ def profile(config):
   figures = edge.profile_model(apply, params, model_state, shape, tuple(config.edge.batch_sizes), repeats=20)
   tx = optax.sgd(0.1, momentum=0.9)
   state = init_train_state(params, model_state, tx, 0)
-  batch = (jax.ShapeDtypeStruct((config.batch_size,) + shape, jnp.float32),
-           jax.ShapeDtypeStruct((config.batch_size,), jnp.int32))
-  update = jax.jit(make_update_step(defs, tx), donate_argnums=0)
-  figures['train_step_bytes'] = edge.compiled_bytes(update.lower(state, *batch).compile())
+  figures['train_step_bytes'] = update_step_bytes(defs, tx, state, config.batch_size, shape)
   return {'model': config.model, 'dataset': config.dataset, 'batch_size': config.batch_size, **figures}
 
 

@@ -20,11 +20,12 @@ from prunejax.models import create_model
 from prunejax.train import sharding
 from prunejax.train.checkpoints import Checkpointer
 from prunejax.train.config_check import check_config
+from prunejax.train.memory import update_step_bytes
 from prunejax.train.metrics_log import MetricsLog
 from prunejax.train.optimizers import make_optimizer
 from prunejax.train.pruning import Pruning, measured_sparsity
 from prunejax.train.state import ModelDefs, TrainState, init_train_state, split_model
-from prunejax.train.steps import make_eval_step, make_train_step, make_update_step
+from prunejax.train.steps import make_eval_step, make_train_step
 
 # Config fields that fix a run's trajectory: a checkpoint written with others cannot be resumed.
 FINGERPRINT_FIELDS = ('model', 'model_kwargs', 'dataset', 'classes', 'remap_labels', 'validation_fraction',
@@ -116,14 +117,12 @@ class Experiment:
     device-resident dataset, which is a property of the input pipeline rather than of the model.
     """
     pruning_cfg = self.config.pruning
-    batch = (jax.ShapeDtypeStruct((self.config.batch_size,) + self.splits.input_shape, jnp.float32),
-             jax.ShapeDtypeStruct((self.config.batch_size,), jnp.int32))
-    update = jax.jit(make_update_step(self.defs, self.optimizer), donate_argnums=0)
     profile = edge.profile_model(self.apply_eval, state.params, state.model_state, self.splits.input_shape,
                                  tuple(self.config.edge.batch_sizes), repeats=5)
     return {
         **profile, **measured_sparsity(state.params, pruning_cfg.include, pruning_cfg.exclude),
-        'train_step_bytes': edge.compiled_bytes(update.lower(state, *batch).compile()),
+        'train_step_bytes': update_step_bytes(self.defs, self.optimizer, state, self.config.batch_size,
+                                              self.splits.input_shape),
     }
 
 

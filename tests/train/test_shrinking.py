@@ -5,7 +5,7 @@ import numpy as np
 import optax
 from flax import nnx
 
-from prunejax import core, models, structure, train
+from prunejax import core, edge, models, structure, train
 
 
 def test_a_masked_adam_run_shrinks_and_keeps_training():
@@ -47,3 +47,19 @@ def test_a_masked_adam_run_shrinks_and_keeps_training():
       jax.tree.map(lambda m, p: (m, p), masks, small.params, is_leaf=lambda m: m is None),
       is_leaf=lambda t: isinstance(t, tuple)) if m is not None]
   assert sum(x.size for x in pruned) > 0 and not any(x.any() for x in pruned)  # still exactly zero
+
+
+def test_memory_freed_by_shrinking_buys_a_bigger_batch_under_the_same_budget():
+  model = models.create_model('lenet_300_100', (8, 8, 1), 10)
+  groups = structure.trace_groups(model, jnp.ones((1, 8, 8, 1)))
+  defs, params, model_state = train.split_model(model)
+  tx = optax.adam(1e-3)
+  state = train.init_train_state(params, model_state, tx, seed=0)
+  budget = train.update_step_bytes(defs, tx, state, 64, (8, 8, 1))
+  dense_fit = lambda b: train.update_step_bytes(defs, tx, state, b, (8, 8, 1))
+  assert edge.largest_batch_within(budget, dense_fit, multiple=8) == 64
+  keep = {g.name: np.arange(g.size // 4) for g in groups if g.prunable}
+  small_defs, small = train.shrink_train_state(defs, state, groups, keep)
+  small_fit = lambda b: train.update_step_bytes(small_defs, tx, small, b, (8, 8, 1))
+  bigger = edge.largest_batch_within(budget, small_fit, multiple=8)
+  assert bigger > 64 and small_fit(bigger) <= budget < small_fit(bigger + 8)

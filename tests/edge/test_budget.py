@@ -1,0 +1,33 @@
+import pytest
+
+from prunejax import edge
+from prunejax.errors import PrunejaxError
+
+
+@pytest.mark.parametrize('fixed,per_example,budget,multiple', [(1000, 7, 5000, 1), (0, 1, 64, 8),
+                                                               (300, 13, 300 + 13 * 100, 4)])
+def test_largest_batch_is_the_last_that_fits(fixed, per_example, budget, multiple):
+  calls = []
+
+  def bytes_at(batch):
+    calls.append(batch)
+    return fixed + per_example * batch
+
+  batch = edge.largest_batch_within(budget, bytes_at, multiple)
+  assert len(calls) <= 4  # affine cost: extrapolated, then checked (each call is a compile in real use)
+  assert batch % multiple == 0 and bytes_at(batch) <= budget < bytes_at(batch + multiple)
+
+
+def test_a_budget_too_small_for_any_batch_is_a_clear_error():
+  with pytest.raises(PrunejaxError, match='even a batch of 8 needs 108 bytes, over the budget of 50'):
+    edge.largest_batch_within(50, lambda b: 100 + b, multiple=8)
+
+
+def test_a_convex_cost_is_still_searched_exactly():
+  bytes_at = lambda b: 50 + b * b
+  batch = edge.largest_batch_within(10_000, bytes_at, multiple=2)
+  assert bytes_at(batch) <= 10_000 < bytes_at(batch + 2)
+
+
+def test_the_limit_caps_the_batch():
+  assert edge.largest_batch_within(10**9, lambda b: b, multiple=3, limit=100) == 99
