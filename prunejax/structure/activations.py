@@ -65,24 +65,14 @@ def evaluate_with_taps(closed: jex_core.ClosedJaxpr, taps: list[Tap], perturbati
   return outputs, seen
 
 
-def _assignments(tap: Tap, size: int) -> list[tuple[str, np.ndarray]]:
-  """Per piece on the tap's axis: (group name, 0/1 matrix mapping axis entries to its channels)."""
-  out = []
-  for name, piece in tap.pieces:
-    matrix = np.zeros((size, piece.channels), np.float32)
-    for c in range(piece.channels):
-      matrix[piece.indices([c]), c] = 1.0
-    out.append((name, matrix))
-  return out
-
-
 def _batch_statistics(traced: Trace, loss_fn):
   """A jitted (variables, x, y) -> per group: (Σ|a|, #entries, Σ_examples |Σ a·∂L/∂a|)."""
   closed, taps = traced.jaxpr, traced.taps
   avals = [jax.ShapeDtypeStruct(a.shape, a.dtype) for a in closed.in_avals]
   _, reads = jax.eval_shape(lambda *args: evaluate_with_taps(closed, taps, [0.0] * len(taps), *args),
                             *avals)
-  assignments = [_assignments(tap, read.shape[tap.axis]) for tap, read in zip(taps, reads)]
+  owners = [[(name, piece.channels, piece.owners(read.shape[tap.axis])) for name, piece in tap.pieces]
+            for tap, read in zip(taps, reads)]
 
   def statistics(variables, x, y):
     def loss(perturbations):
@@ -92,15 +82,15 @@ def _batch_statistics(traced: Trace, loss_fn):
     zeros = [jnp.zeros(r.shape, r.dtype) for r in reads]
     grads, seen = jax.grad(loss, has_aux=True)(zeros)
     abs_sum, count, per_example = {}, {}, {}
-    for tap, pieces, a, g in zip(taps, assignments, seen, grads):
-      n = a.shape[tap.axis]
-      a = jnp.moveaxis(a, tap.axis, -1).reshape(a.shape[0], -1, n)
-      g = jnp.moveaxis(g, tap.axis, -1).reshape(a.shape)
-      entries, products = jnp.abs(a).sum((0, 1)), (a * g).sum(1)
-      for name, matrix in pieces:
-        abs_sum[name] = abs_sum.get(name, 0.0) + entries @ matrix
-        count[name] = count.get(name, 0.0) + a.shape[0] * a.shape[1] * matrix.sum(0)
-        per_example[name] = per_example.get(name, 0.0) + products @ matrix
+    for tap, tap_owners, a, g in zip(taps, owners, seen, grads):
+      a, g = jnp.moveaxis(a, tap.axis, 0), jnp.moveaxis(g, tap.axis, 0)  # (axis, batch, ...)
+      a, g = a.reshape(a.shape[0], a.shape[1], -1), g.reshape(a.shape[0], a.shape[1], -1)
+      entries, products, sizes = jnp.abs(a).sum((1, 2)), (a * g).sum(2), jnp.full(a.shape[0], a[0].size)
+      for name, channels, owner in tap_owners:
+        by_channel = lambda v: jax.ops.segment_sum(v, owner, channels + 1)[:channels]
+        abs_sum[name] = abs_sum.get(name, 0.0) + by_channel(entries)
+        count[name] = count.get(name, 0.0) + by_channel(sizes)
+        per_example[name] = per_example.get(name, 0.0) + by_channel(products).T
     return abs_sum, count, {name: jnp.abs(v).sum(0) for name, v in per_example.items()}
 
   return jax.jit(statistics)

@@ -47,7 +47,7 @@ def channel_scores(element_scores, groups: list[Group], members: str = 'producer
                               'bn_scale': member.path.endswith('scale'), 'all': True}[members]:
         continue
       parts.append((member.path, member.axis))
-      group_owners.append(_owners(member, np.shape(leaf)[member.axis], group.size))
+      group_owners.append(member.piece.owners(np.shape(leaf)[member.axis]))
     if parts:
       layout.append((group.size, tuple(parts)))
       owners.append(group_owners)
@@ -56,15 +56,6 @@ def channel_scores(element_scores, groups: list[Group], members: str = 'producer
   sums = jax.device_get(_channel_sums({p: leaves[p] for p in needed}, owners, tuple(layout)))
   return {name: np.asarray(total / np.maximum(count, 1) if reduce == 'mean' else total, np.float64)
           for name, (total, count) in zip(names, sums)}
-
-
-def _owners(member: Member, length: int, channels: int) -> np.ndarray:
-  """For each index of the member's axis, the group channel it belongs to (``channels``: none)."""
-  piece = member.piece
-  owner = np.full(length, channels, np.int32)
-  owned = np.broadcast_to(np.arange(piece.channels)[None, :, None], (piece.repeat, piece.channels, piece.inner))
-  owner[piece.indices(np.arange(piece.channels))] = owned.ravel()
-  return owner
 
 
 @functools.partial(jax.jit, static_argnums=2)

@@ -396,10 +396,9 @@ def trace(apply_fn, variables, *sample_inputs) -> Trace:
         for piece in pieces(layout):
           walker.blocked.setdefault(piece.group, 'reaches the model output')
   groups = _collect(walker)
-  names = {walker.find(g): walker.group_name[walker.find(g)] for g in range(len(walker.parent))}
-  taps = [Tap(position, operand, axis,
-              tuple((names[walker.find(p.group)], dataclasses.replace(p, group=walker.find(p.group)))
-                    for p in layout))
+  root = lambda p: dataclasses.replace(p, group=walker.find(p.group))
+  resolved = lambda p: (walker.group_name[walker.find(p.group)], root(p))
+  taps = [Tap(position, operand, axis, tuple(map(resolved, layout)))
           for position, operand, axis, layout in walker.taps]
   return Trace(closed, groups, taps)
 

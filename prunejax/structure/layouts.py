@@ -37,6 +37,14 @@ class Piece:
                           indexing='ij')
     return (self.offset + r * stride + c * self.inner + i).ravel()
 
+  def owners(self, length: int) -> np.ndarray:
+    """For each index of an axis of ``length``, the channel of this piece it belongs to (``channels``
+    where none): the segment ids that sum an axis into per-channel totals."""
+    owner = np.full(length, self.channels, np.int32)
+    owned = np.broadcast_to(np.arange(self.channels)[None, :, None], (self.repeat, self.channels, self.inner))
+    owner[self.indices(np.arange(self.channels))] = owned.ravel()
+    return owner
+
 
 Layout = tuple[Piece, ...]  # sorted by offset; () means no group on this axis
 

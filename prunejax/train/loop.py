@@ -69,11 +69,11 @@ class Experiment:
     self.device_splits = {name: put((split.images, split.labels)) for name, split in
                           (('train', self.splits.train), ('validation', self.splits.validation),
                            ('test', self.splits.test))}
-    mean, std = jnp.asarray(self.splits.mean), jnp.asarray(self.splits.std)
+    self.mean, self.std = jnp.asarray(self.splits.mean), jnp.asarray(self.splits.std)
     replicated = sharding.replicated(self.mesh)
-    self.train_step = jax.jit(make_train_step(self.defs, self.optimizer, mean, std, config.augment),
+    self.train_step = jax.jit(make_train_step(self.defs, self.optimizer, self.mean, self.std, config.augment),
                               donate_argnums=0, out_shardings=(replicated, replicated))
-    self.eval_step = jax.jit(make_eval_step(self.defs, mean, std), out_shardings=replicated)
+    self.eval_step = jax.jit(make_eval_step(self.defs, self.mean, self.std), out_shardings=replicated)
     self.apply_eval = functools.partial(_apply, self.defs.eval)
 
   def batch_indices(self, step: int) -> jax.Array:
@@ -87,8 +87,8 @@ class Experiment:
     """Loss and accuracy on a split; ``defs`` evaluate a state of another (e.g. shrunk) architecture."""
     eval_step = self.eval_step
     if defs is not None:
-      mean, std = jnp.asarray(self.splits.mean), jnp.asarray(self.splits.std)
-      eval_step = jax.jit(make_eval_step(defs, mean, std), out_shardings=sharding.replicated(self.mesh))
+      eval_step = jax.jit(make_eval_step(defs, self.mean, self.std),
+                          out_shardings=sharding.replicated(self.mesh))
     images, labels = self.device_splits[split]
     totals = None
     for indices, valid in data_lib.eval_batches(len(labels), self.config.eval_batch_size):
@@ -103,8 +103,7 @@ class Experiment:
     """``num_examples`` normalised examples of a split as (x, y) batches, in a seeded random order."""
     images, labels = self.device_splits[split]
     order = np.random.default_rng(seed).permutation(len(labels))[:num_examples]
-    mean, std = jnp.asarray(self.splits.mean), jnp.asarray(self.splits.std)
-    return [data_lib.gather_batch(images, labels, jnp.asarray(order[i:i + batch_size]), mean, std)
+    return [data_lib.gather_batch(images, labels, jnp.asarray(order[i:i + batch_size]), self.mean, self.std)
             for i in range(0, len(order), batch_size)]
 
   def put_state(self, state: TrainState) -> TrainState:
