@@ -8,6 +8,9 @@ import ml_collections
 
 def get_config() -> ml_collections.ConfigDict:
   config = ml_collections.ConfigDict()
+  # The method (prunejax/methods/): '' -> 'sparse' when config.pruning prunes, else 'dense'; or any
+  # registered name, its knobs in its own block (config.dynhp, config.adapt, ...).
+  config.method = ''
   config.model = 'lenet_300_100'
   config.model_kwargs = ml_collections.ConfigDict()
   config.dataset = 'fashion_mnist'
@@ -61,5 +64,6 @@ def get_config() -> ml_collections.ConfigDict:
 
   config.log_every_steps = 100
   config.checkpoint_every_steps = 1000
-  config.progress_bar = True
+  config.progress_bar = True  # on a terminal; elsewhere a progress line every progress_every_seconds
+  config.progress_every_seconds = 30
   return config

@@ -8,6 +8,7 @@ Prints step times (median over repeats of ~1 s windows) and the ratio real/fixed
 import json
 import pathlib
 import runpy
+import tempfile
 import time
 
 import jax
@@ -16,7 +17,7 @@ from absl import app, flags, logging
 
 from prunejax.data import gather_batch
 from prunejax.report import summary_table
-from prunejax.train import Experiment, make_update_step
+from prunejax.train import Cursor, Run, make_update_step
 
 _MODELS = flags.DEFINE_list('models', ['lenet_300_100', 'lenet5', 'resnet20'], 'Models to measure.')
 _CONFIG = flags.DEFINE_string('config', 'configs/default.py', 'Base config (dataset, batch size).')
@@ -49,14 +50,15 @@ def time_steps(step_fn, state, args_for_step, repeats):
 def measure(model: str, augment: bool):
   config = runpy.run_path(_CONFIG.value)['get_config']()
   config.model, config.augment = model, augment
-  exp = Experiment(config)
-  images, labels = exp.device_splits['train']
-  real, state = time_steps(exp.train_step, exp.put_state(exp.initial_state),
-                           lambda i: (images, labels, exp.batch_indices(i)), _REPEATS.value)
+  run = Run(config, tempfile.mkdtemp(prefix='benchmark_input_'))
+  images, labels = run.device_split()
+  cursor = Cursor()
+  indices = lambda: jnp.asarray(cursor.take(config.seed, len(labels), config.batch_size)[0])
+  real, state = time_steps(run.compiled_train_step(), run.state, lambda i: (images, labels, indices()),
+                           _REPEATS.value)
   # The baseline: the same update on one batch that is already normalised and on the device.
-  x, y = gather_batch(images, labels, exp.batch_indices(0), jnp.asarray(exp.splits.mean),
-                      jnp.asarray(exp.splits.std))
-  update = jax.jit(make_update_step(exp.defs, exp.optimizer), donate_argnums=0)
+  x, y = gather_batch(images, labels, indices(), run.mean, run.std)
+  update = jax.jit(make_update_step(run.defs, run.optimizer), donate_argnums=0)
   fixed, _ = time_steps(update, state, lambda i: (x, y), _REPEATS.value)
   return {'model': model, 'dataset': config.dataset, 'augment': augment, 'batch_size': config.batch_size,
           'real_ms': 1e3 * real, 'fixed_ms': 1e3 * fixed, 'ratio': real / fixed}

@@ -15,7 +15,7 @@ import sys
 from absl import app, flags, logging
 from ml_collections import config_flags
 
-from prunejax import structure, train
+from prunejax import methods, structure
 from prunejax.errors import PrunejaxError
 from prunejax.report import summary_table
 
@@ -38,10 +38,10 @@ def main(argv):
   if unknown:
     sys.exit(f'error: unknown criteria {unknown}; choose among {structure.ALL_CRITERIA}.')
   try:
-    exp, state = train.load_trained(_CONFIG.value, _WORKDIR.value)
-    rows = train.criteria_sweep(exp, state, _CRITERIA.value, [float(r) for r in _RATIOS.value],
-                                _SCOPE.value, _EXAMPLES.value)
-    oracle = train.oracle_agreement(exp, state, _CRITERIA.value, _EXAMPLES.value) if _ORACLE.value else []
+    run = methods.load_trained(_CONFIG.value, _WORKDIR.value)
+    rows = methods.criteria_sweep(run, _CRITERIA.value, [float(r) for r in _RATIOS.value], _SCOPE.value,
+                                  _EXAMPLES.value)
+    oracle = methods.oracle_agreement(run, _CRITERIA.value, _EXAMPLES.value) if _ORACLE.value else []
   except PrunejaxError as e:
     sys.exit(f'error: {e}')
   if oracle:

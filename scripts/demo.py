@@ -13,7 +13,7 @@ from absl import app, flags, logging
 
 from prunejax.errors import PrunejaxError
 from prunejax.report import summary_table
-from prunejax.train import train_and_evaluate
+from prunejax.methods import train_and_evaluate
 
 _WORKDIR = flags.DEFINE_string('workdir', 'runs/demo', 'Root directory; one sub-directory per config.')
 _CONFIGS = flags.DEFINE_list('configs', ['configs/default.py', 'configs/lenet5_fashion_mnist.py'],

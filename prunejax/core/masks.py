@@ -21,6 +21,11 @@ def kept_count(density, size: int):
   return jnp.round(density * size).astype(jnp.int32)
 
 
+def ones_masks(params, selected):
+  """All-kept masks: True arrays on the ``selected`` leaves (a pytree of bools), None elsewhere."""
+  return jax.tree.map(lambda f, p: jnp.ones(p.shape, bool) if f else None, selected, params)
+
+
 def masks_layerwise(scores, densities):
   """Each selected leaf keeps exactly round(density x size) of its highest scores.
 

@@ -15,6 +15,7 @@ import jax.numpy as jnp
 
 from prunejax.core.masks import apply_masks, masks_global, masks_layerwise
 from prunejax.errors import PrunejaxError
+from prunejax.registry import Registry
 
 
 def magnitude(params):
@@ -104,23 +105,21 @@ class Scorer:
     return masks_layerwise(scores, densities)
 
 
-_SCORERS: dict[str, type[Scorer]] = {}
+SCORERS: Registry[type[Scorer]] = Registry('pruning method', 'config.pruning.method')
 
 
 def register_scorer(cls: type[Scorer]) -> type[Scorer]:
   """Class decorator: makes ``cls`` available by ``cls.name`` (user scores plug in here)."""
-  _SCORERS[cls.name] = cls
+  SCORERS.add(cls.name, cls)
   return cls
 
 
 def get_scorer(name: str, **kwargs: Any) -> Scorer:
-  if name not in _SCORERS:
-    raise PrunejaxError(f'unknown pruning method {name!r}; choose one of {sorted(_SCORERS)}.')
-  return _SCORERS[name](**kwargs)
+  return SCORERS.get(name)(**kwargs)
 
 
 def scorer_names() -> tuple[str, ...]:
-  return tuple(sorted(_SCORERS))
+  return SCORERS.names()
 
 
 @register_scorer

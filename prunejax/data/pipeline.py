@@ -69,7 +69,7 @@ def make_splits(data: DatasetArrays, validation_fraction: float = 0.1, classes: 
   test = Split(data.test_images, data.test_labels)
   num_classes = data.num_classes
   if classes:
-    train, validation, test = (_keep_classes(s, classes, remap_labels) for s in (train, validation, test))
+    train, validation, test = (keep_classes(s, classes, remap_labels) for s in (train, validation, test))
     num_classes = len(classes) if remap_labels else num_classes
   if len(train) == 0:
     raise PrunejaxError(f'no training examples left in {data.name} after selecting classes={classes}.')
@@ -77,7 +77,8 @@ def make_splits(data: DatasetArrays, validation_fraction: float = 0.1, classes: 
   return Splits(train, validation, test, num_classes, tuple(pixels.mean(0)), tuple(pixels.std(0) + 1e-8))
 
 
-def _keep_classes(split: Split, classes: tuple[int, ...], remap: bool) -> Split:
+def keep_classes(split: Split, classes: tuple[int, ...], remap: bool) -> Split:
+  """The examples of ``classes``; with ``remap`` their labels become 0..k-1 in the order given."""
   keep = np.isin(split.labels, classes)
   labels = split.labels[keep]
   if remap:

@@ -5,28 +5,23 @@ from collections.abc import Callable
 from flax import nnx
 
 from prunejax.errors import PrunejaxError
+from prunejax.registry import Registry
 
 ModelFactory = Callable[..., nnx.Module]
-_FACTORIES: dict[str, ModelFactory] = {}
+MODELS: Registry[ModelFactory] = Registry('model', 'config.model')
 
 
 def register(name: str) -> Callable[[ModelFactory], ModelFactory]:
   """Registers ``factory(input_shape, num_classes, *, rngs, **kwargs) -> nnx.Module`` under ``name``."""
-  def decorator(factory: ModelFactory) -> ModelFactory:
-    if name in _FACTORIES:
-      raise ValueError(f'model {name!r} is registered twice.')
-    _FACTORIES[name] = factory
-    return factory
-  return decorator
+  return MODELS.register(name)
 
 
 def model_names() -> tuple[str, ...]:
-  return tuple(sorted(_FACTORIES))
+  return MODELS.names()
 
 
 def check_model_name(name: str) -> None:
-  if name not in _FACTORIES:
-    raise PrunejaxError(f'unknown model {name!r}; choose one of {", ".join(model_names())}.')
+  MODELS.check(name)
 
 
 def create_model(name: str, input_shape: tuple[int, ...], num_classes: int, seed: int = 0,
@@ -34,6 +29,6 @@ def create_model(name: str, input_shape: tuple[int, ...], num_classes: int, seed
   """Builds model ``name`` for inputs of ``input_shape`` (H, W, C or features) and ``num_classes``."""
   check_model_name(name)
   try:
-    return _FACTORIES[name](tuple(input_shape), num_classes, rngs=nnx.Rngs(seed), **kwargs)
+    return MODELS.get(name)(tuple(input_shape), num_classes, rngs=nnx.Rngs(seed), **kwargs)
   except TypeError as e:
     raise PrunejaxError(f'bad config.model_kwargs {kwargs} for model {name!r}: {e}.') from e

@@ -1,9 +1,9 @@
 """``config.pruning`` → an optimizer wrapped in the masked update, and masks at initialisation for PaI.
 
 Methods: ``none`` (dense); ``magnitude`` on a schedule — one-shot prune-then-retrain at ``begin_step``,
-iterative, or gradual polynomial — with masks refreshed inside the jitted step; ``random``, ``snip``,
-``grasp``, ``synflow``: pruning at initialisation (scores at step 0 on a per-class score batch, then the
-sparse network is trained with its mask fixed).
+iterative, or gradual polynomial — with masks refreshed inside the jitted step; any other registered
+scorer (``random``, ``snip``, ``grasp``, ``synflow``, a user's): pruning at initialisation (scores at
+step 0 on a per-class score batch, then the sparse network is trained with its mask fixed).
 """
 
 import jax
@@ -16,19 +16,17 @@ from flax import nnx
 from prunejax import core
 from prunejax.data.pipeline import Splits, gather_batch
 from prunejax.errors import PrunejaxError
-from prunejax.train.state import ModelDefs
+from prunejax.train.state import ModelDefs, TrainState
 from prunejax.train.steps import cross_entropy
 
-METHODS = ('none', 'magnitude', 'random', 'snip', 'grasp', 'synflow')
-AT_INIT = ('random', 'snip', 'grasp', 'synflow')
+SCHEDULED = ('magnitude',)  # pruned during training on a schedule; every other scorer prunes at init
 
 
 def check_pruning_config(cfg: ml_collections.ConfigDict) -> None:
   """Start-up checks of ``config.pruning`` (the regex is checked once the params exist)."""
-  if cfg.method not in METHODS:
-    raise PrunejaxError(f'config.pruning.method={cfg.method!r} is unknown; choose one of {METHODS}.')
   if cfg.method == 'none':
     return
+  core.SCORERS.check(cfg.method)
   core.check_sparsity(cfg.sparsity)
   if cfg.scope not in core.SCOPES:
     raise PrunejaxError(f'config.pruning.scope={cfg.scope!r} is unknown; choose one of {core.SCOPES}.')
@@ -39,7 +37,7 @@ def check_pruning_config(cfg: ml_collections.ConfigDict) -> None:
     raise PrunejaxError('config.pruning.distribution and per_layer apply to scope=layerwise; a global '
                         'threshold decides each layer\'s share itself.')
   schedule(cfg)  # validates kind and steps
-  if cfg.method in AT_INIT and (cfg.begin_step != 0 or cfg.schedule != 'one_shot'):
+  if cfg.method not in SCHEDULED and (cfg.begin_step != 0 or cfg.schedule != 'one_shot'):
     raise PrunejaxError(f'config.pruning.method={cfg.method!r} prunes at initialisation: set '
                         'schedule=one_shot and begin_step=0 (use magnitude to prune during training).')
 
@@ -57,25 +55,22 @@ def score_batch(splits: Splits, per_class: int, seed: int):
 
 
 class Pruning:
-  """The pruning set-up of one run: which leaves, their densities, initial masks, the wrapped optimizer."""
+  """The pruning set-up of one run: which leaves, their densities, the wrapped optimizer, PaI masks."""
 
-  def __init__(self, cfg, defs: ModelDefs, params, model_state, splits: Splits, seed: int):
+  def __init__(self, cfg, params):
     self.cfg = cfg
     self.selected = core.select_leaves(params, cfg.include, cfg.exclude)
     per_layer = dict(cfg.per_layer) if cfg.get('per_layer') else None
     self.densities = (core.layer_densities(params, self.selected, cfg.sparsity, cfg.distribution, per_layer)
                       if cfg.scope == 'layerwise' else None)
-    if cfg.method in AT_INIT:
-      self.initial_masks = self._masks_at_init(defs, params, model_state, splits, seed)
-      self.schedule = None
-    else:
-      self.initial_masks = jax.tree.map(lambda f, p: jnp.ones(p.shape, bool) if f else None,
-                                        self.selected, params)
-      self.schedule = schedule(cfg)
+    self.at_init = cfg.method not in SCHEDULED
+    self.schedule = None if self.at_init else schedule(cfg)
+    self._all_kept = core.ones_masks(params, self.selected)
 
   def wrap(self, inner: optax.GradientTransformation) -> optax.GradientTransformation:
+    """``inner`` under the masked update: masks start all-kept (PaI writes its masks in afterwards)."""
     refresh = self._magnitude_masks if self.schedule is not None else None
-    return core.masked_update(inner, self.initial_masks, self.schedule, refresh)
+    return core.masked_update(inner, self._all_kept, self.schedule, refresh)
 
   def _magnitude_masks(self, params, sparsity):
     scores = core.magnitude(params)
@@ -86,7 +81,13 @@ class Pruning:
     densities = jax.tree.map(lambda d: 1.0 - (1.0 - d) * fraction, self.densities)
     return core.masks_layerwise(scores, densities)
 
-  def _masks_at_init(self, defs, params, model_state, splits, seed):
+  def prune_at_init(self, defs: ModelDefs, state: TrainState, splits: Splits, seed: int) -> TrainState:
+    """``state`` with the scorer's masks at initialisation applied to its params and optimizer state."""
+    masks = self.masks_at_init(defs, state.params, state.model_state, splits, seed)
+    return state.replace(params=core.apply_masks(state.params, masks),
+                         opt_state=optax.tree_utils.tree_set(state.opt_state, masks=masks))
+
+  def masks_at_init(self, defs: ModelDefs, params, model_state, splits: Splits, seed: int):
     indices = score_batch(splits, self.cfg.score_batch_per_class, seed)
     x, y = gather_batch(jnp.asarray(splits.train.images), jnp.asarray(splits.train.labels),
                         jnp.asarray(indices), jnp.asarray(splits.mean), jnp.asarray(splits.std))
@@ -109,14 +110,6 @@ class Pruning:
     return compute(params)
 
   def summary(self) -> dict[str, float | str]:
-    return {'target_sparsity': self.cfg.sparsity, 'method': self.cfg.method, 'scope': self.cfg.scope,
-            'distribution': self.cfg.distribution,
-            'schedule': self.cfg.schedule if self.schedule else 'at_init'}
-
-
-def measured_sparsity(params, include: str, exclude: str) -> dict[str, float]:
-  """Zeros actually present: over the prunable leaves (``sparsity``) and over all parameters."""
-  selected = core.select_leaves(params, include, exclude)
-  flags = jax.tree.map(lambda f, p: jnp.ones(p.shape, bool) if f else None, selected, params)
-  measured = core.sparsity_summary(params, flags)
-  return {'sparsity': measured['sparsity'], 'sparsity_all_params': measured['sparsity_all_params']}
+    return {'target_sparsity': self.cfg.sparsity, 'pruning_method': self.cfg.method,
+            'scope': self.cfg.scope, 'distribution': self.cfg.distribution,
+            'schedule': 'at_init' if self.at_init else self.cfg.schedule}

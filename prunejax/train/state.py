@@ -2,18 +2,22 @@
 
 import flax.struct
 import jax
+import jax.numpy as jnp
 import optax
 from flax import nnx
 
 
 @flax.struct.dataclass
 class TrainState:
-  """Step counter, parameters, non-parameter model state (BatchNorm statistics), optimizer state, RNG.
+  """Step counter, examples seen, parameters, non-parameter model state (BatchNorm statistics),
+  optimizer state, RNG.
 
+  ``examples_seen`` drives the learning-rate schedule, so it stays right when the batch size changes.
   The graph definitions that turn ``params``/``model_state`` back into a model are static and live
   outside, with the step functions that close over them.
   """
   step: jax.Array
+  examples_seen: jax.Array
   params: nnx.State
   model_state: nnx.State
   opt_state: optax.OptState
@@ -38,5 +42,5 @@ def split_model(model: nnx.Module) -> tuple[ModelDefs, nnx.State, nnx.State]:
 
 def init_train_state(params: nnx.State, model_state: nnx.State, optimizer: optax.GradientTransformation,
                      seed: int) -> TrainState:
-  return TrainState(step=jax.numpy.zeros((), jax.numpy.int32), params=params, model_state=model_state,
-                    opt_state=optimizer.init(params), rng=jax.random.PRNGKey(seed))
+  return TrainState(step=jnp.zeros((), jnp.int32), examples_seen=jnp.zeros((), jnp.int32), params=params,
+                    model_state=model_state, opt_state=optimizer.init(params), rng=jax.random.PRNGKey(seed))

@@ -8,40 +8,61 @@ import optax
 from flax import nnx
 
 from prunejax.data.pipeline import gather_batch
+from prunejax.train.optimizers import set_learning_rate
 from prunejax.train.state import ModelDefs, TrainState
 
+# loss(logits, labels, x) -> per-example losses; ``x`` lets a loss look at the inputs (distillation).
+Loss = Callable[[jax.Array, jax.Array, jax.Array], jax.Array]
+# learning_rate(examples_seen) -> the learning rate of the next step (traced).
+LearningRate = Callable[[jax.Array], jax.Array]
 
-def cross_entropy(logits: jax.Array, labels: jax.Array) -> jax.Array:
+
+def cross_entropy(logits: jax.Array, labels: jax.Array, x: jax.Array | None = None) -> jax.Array:
+  del x
   return optax.softmax_cross_entropy_with_integer_labels(logits, labels)
 
 
-def make_update_step(defs: ModelDefs, optimizer: optax.GradientTransformation) -> Callable:
-  """Returns ``update(state, x, y) -> (state, metrics)``: one optimizer step on a ready batch."""
+def apply_model(graphdef: nnx.GraphDef, params, model_state, x: jax.Array) -> jax.Array:
+  """The model's output on ``x`` (the one place a split model is merged and called for inference)."""
+  return nnx.merge(graphdef, params, model_state)(x)
+
+
+def make_update_step(defs: ModelDefs, optimizer: optax.GradientTransformation,
+                     learning_rate: LearningRate | None = None, loss: Loss = cross_entropy) -> Callable:
+  """Returns ``update(state, x, y) -> (state, metrics)``: one optimizer step on a ready batch.
+
+  With ``learning_rate``, the optimizer's injected learning rate is set from the examples seen first.
+  """
 
   def update(state: TrainState, x: jax.Array, y: jax.Array):
     def loss_fn(params):
       # copy=True: BatchNorm writes its statistics into fresh Variables at this trace level.
       model = nnx.merge(defs.train, params, state.model_state, copy=True)
       logits = model(x)
-      return cross_entropy(logits, y).mean(), (logits, nnx.state(model, nnx.Not(nnx.Param)))
+      return loss(logits, y, x).mean(), (logits, nnx.state(model, nnx.Not(nnx.Param)))
 
-    (loss, (logits, model_state)), grads = jax.value_and_grad(loss_fn, has_aux=True)(state.params)
-    updates, opt_state = optimizer.update(grads, state.opt_state, state.params)
-    new_state = state.replace(step=state.step + 1, params=optax.apply_updates(state.params, updates),
+    (value, (logits, model_state)), grads = jax.value_and_grad(loss_fn, has_aux=True)(state.params)
+    opt_state = state.opt_state
+    if learning_rate is not None:
+      opt_state = set_learning_rate(opt_state, learning_rate(state.examples_seen))
+    updates, opt_state = optimizer.update(grads, opt_state, state.params)
+    new_state = state.replace(step=state.step + 1, examples_seen=state.examples_seen + y.shape[0],
+                              params=optax.apply_updates(state.params, updates),
                               model_state=model_state, opt_state=opt_state)
-    return new_state, {'loss': loss, 'accuracy': jnp.mean(jnp.argmax(logits, -1) == y)}
+    return new_state, {'loss': value, 'accuracy': jnp.mean(jnp.argmax(logits, -1) == y)}
 
   return update
 
 
 def make_train_step(defs: ModelDefs, optimizer: optax.GradientTransformation, mean: jax.Array,
-                    std: jax.Array, augment: bool) -> Callable:
+                    std: jax.Array, augment: bool, learning_rate: LearningRate | None = None,
+                    loss: Loss = cross_entropy) -> Callable:
   """Returns ``train_step(state, images, labels, indices) -> (state, metrics)``; jit it where it is used.
 
-  ``images``/``labels`` are the whole device-resident training split; ``indices`` pick the batch. The
+  ``images``/``labels`` are a whole device-resident training split; ``indices`` pick the batch. The
   step's randomness (augmentation) comes from ``fold_in(state.rng, state.step)``, so it is replayable.
   """
-  update = make_update_step(defs, optimizer)
+  update = make_update_step(defs, optimizer, learning_rate, loss)
 
   def train_step(state: TrainState, images, labels, indices):
     key = jax.random.fold_in(state.rng, state.step)
@@ -56,7 +77,7 @@ def make_eval_step(defs: ModelDefs, mean: jax.Array, std: jax.Array) -> Callable
 
   def eval_step(params, model_state, images, labels, indices, valid):
     x, y = gather_batch(images, labels, indices, mean, std)
-    logits = nnx.merge(defs.eval, params, model_state)(x)
+    logits = apply_model(defs.eval, params, model_state, x)
     weight = valid.astype(jnp.float32)
     return {'loss_sum': jnp.sum(cross_entropy(logits, y) * weight),
             'correct': jnp.sum((jnp.argmax(logits, -1) == y) * weight), 'count': jnp.sum(weight)}

@@ -18,12 +18,12 @@ def test_shrunk_model_round_trips_through_a_checkpoint(tmp_path):
   shrunk = structure.shrink(model, keep)
   defs, params, model_state = split_model(shrunk)
   state = init_train_state(params, model_state, optax.adam(1e-3), 0)
-  checkpointer = Checkpointer(tmp_path / 'checkpoints', every_steps=1)
-  checkpointer.save(0, state, {'fingerprint': {'model': 'resnet20'}, 'keep': keep}, force=True)
+  checkpointer = Checkpointer(tmp_path / "checkpoints")
+  checkpointer.save(state, {'fingerprint': {'model': 'resnet20'}, 'keep': keep})
   checkpointer.close()
 
   # A fresh process knows only the registry model and the checkpoint.
-  reader = Checkpointer(tmp_path / 'checkpoints', every_steps=1)
+  reader = Checkpointer(tmp_path / "checkpoints")
   meta = reader.latest_meta()
   fresh = models.create_model('resnet20', (8, 8, 1), 10, width=4)
   rebuilt = structure.shrink(fresh, meta['keep'], structure.trace_groups(fresh, x))

@@ -1,9 +1,10 @@
+import jax
 import jax.numpy as jnp
 import ml_collections
 import numpy as np
 import optax
 
-from prunejax.train.optimizers import learning_rate_schedule, make_optimizer
+from prunejax.train.optimizers import learning_rate_schedule, make_optimizer, set_learning_rate
 
 
 def opt_config(**overrides):
@@ -28,7 +29,7 @@ def test_cosine_with_warmup_rises_then_decays_to_zero():
 
 def test_weight_decay_touches_kernels_not_biases():
   params = {'kernel': jnp.ones((2, 2)), 'bias': jnp.ones((2,))}
-  tx = make_optimizer(opt_config(weight_decay=0.5, momentum=0.0), 1, 1)
+  tx = make_optimizer(opt_config(weight_decay=0.5, momentum=0.0))
   zero = {'kernel': jnp.zeros((2, 2)), 'bias': jnp.zeros((2,))}
   updates, _ = tx.update(zero, tx.init(params), params)
   np.testing.assert_allclose(updates['kernel'], -0.1 * 0.5)
@@ -38,6 +39,26 @@ def test_weight_decay_touches_kernels_not_biases():
 def test_adamw_and_adam_build():
   params = {'w': jnp.ones((3, 3))}
   for name in ('adam', 'adamw'):
-    tx = make_optimizer(opt_config(name=name, learning_rate=1e-3, weight_decay=1e-4), 5, 2)
+    tx = make_optimizer(opt_config(name=name, learning_rate=1e-3, weight_decay=1e-4))
     updates, _ = tx.update(params, tx.init(params), params)
     assert optax.tree.norm(updates) > 0
+
+
+def test_learning_rate_is_a_state_hyperparameter_the_step_sets():
+  params = {'kernel': jnp.ones((2, 2))}
+  tx = make_optimizer(opt_config(momentum=0.0))
+  grads = {'kernel': jnp.ones((2, 2))}
+  state = set_learning_rate(tx.init(params), 0.25)
+  updates, _ = tx.update(grads, state, params)
+  np.testing.assert_allclose(updates['kernel'], -0.25)
+
+
+def test_frozen_parameters_get_no_update_and_no_optimizer_state():
+  params = {'body': {'kernel': jnp.ones((2, 2))}, 'classifier': {'kernel': jnp.ones((2, 3))}}
+  tx = make_optimizer(opt_config(), trainable=r'^classifier/')
+  state = tx.init(params)
+  assert sum(x.size for x in jax.tree.leaves(state)) == 6 + 1 + 1  # classifier momentum + lr + count
+  grads = jax.tree.map(jnp.ones_like, params)
+  updates, _ = tx.update(grads, state, params)
+  np.testing.assert_array_equal(updates['body']['kernel'], 0.0)
+  assert float(updates['classifier']['kernel'][0, 0]) < 0

@@ -14,7 +14,8 @@ from tests.conftest import REPO
 SCRIPT = """
 import json, runpy, sys
 import jax, numpy as np
-from prunejax.train import Experiment
+import tempfile
+from prunejax.train import Run
 assert jax.device_count() == 4, jax.devices()
 config = runpy.run_path('configs/smoke.py')['get_config']()
 config.dataset, config.model, config.batch_size, config.download = 'synthetic_images', 'resnet20', 32, False
@@ -22,15 +23,12 @@ config.model_kwargs.width = 4  # BatchNorm statistics must agree across devices 
 results = {}
 for devices in (1, 4):
   config.num_devices = devices
-  exp = Experiment(config)
-  state = exp.put_state(exp.initial_state)
-  images, labels = exp.device_splits['train']
-  for step in range(6):
-    indices = exp.batch_indices(step)
-    state, _ = exp.train_step(state, images, labels, indices)
-  assert len(indices.sharding.device_set) == devices
-  results[devices] = [np.asarray(x) for x in jax.tree.leaves((state.params, state.model_state))]
-  results[f'{devices}-eval'] = exp.evaluate(state, 'test')['loss']
+  run = Run(config, tempfile.mkdtemp())
+  run.train('train', steps=6)
+  assert len(run.state.params['classifier']['kernel'].sharding.device_set) == devices
+  results[devices] = [np.asarray(x) for x in jax.tree.leaves((run.state.params, run.state.model_state))]
+  results[f'{devices}-eval'] = run.evaluate(None, 'test')['loss']
+  run.close()
 diffs = [float(np.max(np.abs(a - b)) / (np.max(np.abs(b)) + 1e-12)) for a, b in zip(results[1], results[4])]
 print(json.dumps({'max_relative_diff': max(diffs), 'eval': [results['1-eval'], results['4-eval']]}))
 """

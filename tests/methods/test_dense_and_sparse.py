@@ -7,7 +7,7 @@ import orbax.checkpoint as ocp
 import pytest
 
 from prunejax.errors import PrunejaxError
-from prunejax.train import train_and_evaluate
+from prunejax.methods import train_and_evaluate
 
 CONTRACT_KEYS = {'test_accuracy', 'test_loss', 'params_total', 'params_nonzero', 'sparsity',
                  'flops_per_example', 'train_step_bytes', 'train_seconds', 'dataset', 'model', 'method'}
@@ -80,7 +80,8 @@ def test_pruned_training_reaches_the_measured_target_sparsity(tiny_config, tmp_p
   pruning.synflow_rounds = 10
   summary = train_and_evaluate(tiny_config, tmp_path)
   assert summary['sparsity'] == pytest.approx(0.8, abs=1e-4)  # measured zeros in the trained kernels
-  assert summary['method'] == method and summary['target_sparsity'] == 0.8
+  assert summary['method'] == 'sparse' and summary['pruning_method'] == method
+  assert summary['target_sparsity'] == 0.8
   dense_total = summary['params_total']
   assert summary['params_nonzero'] < 0.35 * dense_total
   assert summary['test_accuracy'] > 0.3

@@ -4,65 +4,74 @@ The measurement that tells which criterion keeps accuracy when channels go (ADaP
 rank channels before anything else), against the seeded 'random' baseline.
 """
 
+import pathlib
 import time
 from collections.abc import Sequence
 from typing import Any
 
 import jax
 import jax.numpy as jnp
+import ml_collections
 import numpy as np
 import optax
 from flax import nnx
 
 from prunejax import edge, structure
-from prunejax.train.loop import Experiment
-from prunejax.train.shrinking import shrink_train_state
-from prunejax.train.state import ModelDefs, TrainState
+from prunejax.methods.registry import train_and_evaluate
+from prunejax.train import ModelDefs, Run, TrainState, apply_model, shrink_train_state
 
 
-def prune_channels(exp: Experiment, state: TrainState, criterion: str, ratio: float,
-                   scope: str = 'layerwise', score_examples: int = 1024, seed: int = 0
+def load_trained(config: ml_collections.ConfigDict, workdir) -> Run:
+  """The finished run of ``config`` in ``workdir`` (trained first, or resumed, unless it is complete)."""
+  if not (pathlib.Path(workdir) / 'summary.json').exists():
+    train_and_evaluate(config, workdir)
+  return Run(config, workdir)
+
+
+def prune_channels(run: Run, criterion: str, ratio: float, scope: str = 'layerwise',
+                   score_examples: int = 1024, seed: int = 0
                    ) -> tuple[ModelDefs, TrainState, dict[str, Any]]:
-  """Removes ``ratio`` of the channels (lowest ``criterion`` scores, data criteria on ``score_examples``
-  training examples) and returns the shrunk (defs, state) with what it cost to decide."""
-  model = nnx.merge(exp.defs.eval, state.params, state.model_state)
-  batches = exp.batches('train', score_examples, exp.config.eval_batch_size, seed)
+  """Removes ``ratio`` of the channels of the run's network (lowest ``criterion`` scores, data criteria
+  on ``score_examples`` training examples); returns a shrunk copy (defs, state) and what it cost to
+  decide. The run itself is unchanged."""
+  model = run.model()
+  batches = run.batches(None, score_examples, run.config.eval_batch_size, seed)
   start = time.perf_counter()
-  groups = structure.trace_groups(model, batches[0][0][:1])
+  groups = run.groups()
   scores = structure.model_scores(model, groups, criterion, batches, seed)
   keep = structure.select_channels(scores, groups, ratio, scope)
   score_seconds = time.perf_counter() - start
-  defs, small = shrink_train_state(exp.defs, state, groups, keep)
+  defs, small = shrink_train_state(run.defs, run.state, groups, keep)
   return defs, small, {'score_seconds': score_seconds,
                        'channels_kept': sum(len(k) for k in keep.values()),
                        'channels_total': sum(g.size for g in groups if g.name in keep)}
 
 
-def criteria_sweep(exp: Experiment, state: TrainState, criteria: Sequence[str], ratios: Sequence[float],
-                   scope: str = 'layerwise', score_examples: int = 1024, seed: int = 0) -> list[dict]:
+def criteria_sweep(run: Run, criteria: Sequence[str], ratios: Sequence[float], scope: str = 'layerwise',
+                   score_examples: int = 1024, seed: int = 0) -> list[dict]:
   """Test accuracy and FLOPs of the model after pruning each ratio by each criterion, no retraining."""
-  shape = exp.splits.input_shape
+  shape = run.splits.input_shape
   flops = lambda defs, s: edge.forward_flops_per_example(
-      lambda p, m, x: nnx.merge(defs.eval, p, m)(x), s.params, s.model_state, shape)
-  dense_flops = flops(exp.defs, state)
-  rows = [{'criterion': 'none', 'ratio': 0.0, **_prefixed(exp.evaluate(state, 'test'), 'test_'),
+      lambda p, m, x: apply_model(defs.eval, p, m, x), s.params, s.model_state, shape)
+  dense_flops = flops(run.defs, run.state)
+  rows = [{'criterion': 'none', 'ratio': 0.0, **_prefixed(run.evaluate(None, 'test'), 'test_'),
            'flops_ratio': 1.0}]
   for criterion in criteria:
     for ratio in ratios:
-      defs, small, info = prune_channels(exp, state, criterion, ratio, scope, score_examples, seed)
+      defs, small, info = prune_channels(run, criterion, ratio, scope, score_examples, seed)
       rows.append({'criterion': criterion, 'ratio': ratio,
-                   **_prefixed(exp.evaluate(small, 'test', defs), 'test_'),
+                   **_prefixed(run.evaluate(None, 'test', (defs, small)), 'test_'),
                    'flops_ratio': dense_flops / flops(defs, small), **info})
   return rows
 
 
-def oracle_agreement(exp: Experiment, state: TrainState, criteria: Sequence[str],
-                     score_examples: int = 1024, seed: int = 0) -> list[dict]:
+def oracle_agreement(run: Run, criteria: Sequence[str], score_examples: int = 1024,
+                     seed: int = 0) -> list[dict]:
   """Per prunable group: Spearman rank correlation between each criterion and the leave-one-out oracle,
   the measured increase of the loss on the scoring examples when that single channel is removed."""
-  model = nnx.merge(exp.defs.eval, state.params, state.model_state)
-  batches = exp.batches('train', score_examples, exp.config.eval_batch_size, seed)
-  groups = structure.trace_groups(model, batches[0][0][:1])
+  model = run.model()
+  batches = run.batches(None, score_examples, run.config.eval_batch_size, seed)
+  groups = run.groups()
   scores = {c: structure.model_scores(model, groups, c, batches, seed) for c in criteria}
   graphdef, variables = structure.eval_split(model)
   x, y = (jnp.concatenate(parts) for parts in zip(*batches))

@@ -10,7 +10,7 @@ import jax
 import numpy as np
 
 from tests.conftest import REPO
-from tests.train.test_loop import final_params
+from tests.methods.test_dense_and_sparse import final_params
 
 COMMAND = [sys.executable, 'scripts/train.py', '--config', 'configs/smoke.py',
            '--config.dataset=synthetic_images', '--config.num_epochs=40', '--config.batch_size=32',

@@ -1,0 +1,59 @@
+"""Methods by name: ``config.method`` picks one; each is a function of a ``train.Run`` returning the
+summary it wrote, with an optional start-up check of its own config block."""
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+import ml_collections
+
+from prunejax.errors import PrunejaxError
+from prunejax.registry import Registry
+from prunejax.train import Run, check_config
+
+
+@dataclasses.dataclass(frozen=True)
+class Method:
+  name: str
+  run: Callable[[Run], dict[str, Any]]
+  check: Callable[[ml_collections.ConfigDict], None] | None = None
+
+
+METHODS: Registry[Method] = Registry('method', 'config.method')
+
+
+def register_method(name: str, check: Callable[[ml_collections.ConfigDict], None] | None = None):
+  """Decorator: registers ``fn(run) -> summary`` as method ``name`` (``check(config)`` runs at start-up)."""
+  def decorator(fn):
+    METHODS.add(name, Method(name, fn, check))
+    return fn
+  return decorator
+
+
+def method_name(config: ml_collections.ConfigDict) -> str:
+  """``config.method``; when empty or absent, ``sparse`` if ``config.pruning`` prunes, else ``dense``."""
+  name = config.get('method', '') or ''
+  if name:
+    return name
+  return 'dense' if config.pruning.method == 'none' else 'sparse'
+
+
+def train_and_evaluate(config: ml_collections.ConfigDict, workdir) -> dict[str, Any]:
+  """Runs ``config``'s method in ``workdir`` (resuming from its checkpoints) and returns its summary."""
+  check_config(config)
+  method = METHODS.get(method_name(config))
+  if method.check is not None:
+    method.check(config)
+  run = Run(config, workdir)
+  try:
+    return method.run(run)
+  except BaseException:
+    run.close()
+    raise
+
+
+def check_no_pruning(config: ml_collections.ConfigDict) -> None:
+  """For methods that ignore ``config.pruning``: a pruning setting there would silently do nothing."""
+  if config.pruning.method != 'none':
+    raise PrunejaxError(f'config.method={config.method!r} does not use config.pruning, but '
+                        f'config.pruning.method={config.pruning.method!r}; remove it (or use method=sparse).')

@@ -1,0 +1,84 @@
+"""PNG plots of runs against the training step, drawn from their ``metrics.jsonl`` (matplotlib, Agg).
+
+One figure per quantity (accuracy, loss, parameters, batch size, step bytes), one line per run and
+metric, with the phase boundaries of a single run marked; several workdirs share each figure.
+"""
+
+import json
+import pathlib
+from collections.abc import Sequence
+
+import matplotlib
+
+matplotlib.use('Agg')
+import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top,wrong-import-position
+
+# figure name -> (y label, metrics drawn, log scale)
+PLOTTED = {
+    'accuracy': ('accuracy', ('train_accuracy', 'validation_accuracy'), False),
+    'loss': ('loss', ('train_loss', 'validation_loss'), True),
+    'params': ('parameters', ('params',), False),
+    'batch_size': ('batch size', ('batch_size',), False),
+    'step_bytes': ('train step MB (XLA)', ('train_step_bytes',), False),
+}
+_SCALE = {'train_step_bytes': 1e-6}
+
+
+def read_metrics(workdir: str | pathlib.Path) -> list[dict]:
+  path = pathlib.Path(workdir) / 'metrics.jsonl'
+  if not path.exists():
+    return []
+  return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def plot_runs(workdirs: Sequence[str | pathlib.Path], out_dir: str | pathlib.Path) -> list[pathlib.Path]:
+  """Writes ``out_dir/<quantity>.png`` for each quantity some run logged; returns the files written."""
+  out_dir = pathlib.Path(out_dir)
+  out_dir.mkdir(parents=True, exist_ok=True)
+  runs = {pathlib.Path(w).name or str(w): read_metrics(w) for w in workdirs}
+  written = []
+  for figure, (label, keys, log_scale) in PLOTTED.items():
+    fig, ax = plt.subplots(figsize=(6.4, 4.0))
+    drawn = 0
+    for run_name, records in runs.items():
+      for key in keys:
+        points = _series(records, key)
+        if not points:
+          continue
+        steps, values = zip(*points)
+        step_like = key in ('params', 'batch_size', 'train_step_bytes')
+        label_text = key if len(runs) == 1 else f'{run_name}: {key}'
+        if step_like:  # piecewise constant between changes: extend to the last logged step
+          steps, values = steps + (records[-1]['step'],), values + (values[-1],)
+          ax.step(steps, values, where='post', label=label_text)
+        else:
+          ax.plot(steps, values, label=label_text, marker='.' if len(steps) < 30 else None)
+        drawn += 1
+    if drawn:
+      if len(runs) == 1:
+        _mark_phases(ax, next(iter(runs.values())))
+      ax.set_xlabel('training step')
+      ax.set_ylabel(label)
+      if log_scale:
+        ax.set_yscale('log')
+      ax.grid(alpha=0.3)
+      ax.legend(fontsize='small')
+      fig.tight_layout()
+      path = out_dir / f'{figure}.png'
+      fig.savefig(path, dpi=100)
+      written.append(path)
+    plt.close(fig)
+  return written
+
+
+def _series(records, key):
+  scale = _SCALE.get(key, 1.0)
+  return [(r['step'], r[key] * scale) for r in records if isinstance(r.get(key), (int, float))]
+
+
+def _mark_phases(ax, records):
+  for record in records[1:]:
+    if isinstance(record.get('phase'), str):
+      ax.axvline(record['step'], color='grey', lw=0.8, ls=':')
+      ax.annotate(record['phase'], (record['step'], 1.0), xycoords=('data', 'axes fraction'),
+                  fontsize='x-small', rotation=90, va='top', ha='right', color='grey')

@@ -1,0 +1,57 @@
+"""The results contract every method writes at its end: ``summary.json`` with the common keys (plus the
+method's own), a final record in ``metrics.jsonl``, and ``plots/*.png``."""
+
+import json
+import math
+from typing import Any
+
+from prunejax import core, edge
+from prunejax.errors import PrunejaxError
+from prunejax.report import plot_runs
+from prunejax.train.runner import Run
+
+
+def measured_sparsity(params, include: str = core.DEFAULT_INCLUDE,
+                      exclude: str = core.DEFAULT_EXCLUDE) -> dict[str, float]:
+  """Zeros actually present: over the prunable leaves (``sparsity``) and over all parameters."""
+  selected = core.select_leaves(params, include, exclude)
+  flags = core.ones_masks(params, selected)
+  measured = core.sparsity_summary(params, flags)
+  return {'sparsity': measured['sparsity'], 'sparsity_all_params': measured['sparsity_all_params']}
+
+
+def measure(run: Run) -> dict[str, Any]:
+  """Edge profile (parameters, FLOPs, inference memory and latency), measured sparsity, step bytes.
+
+  The step's bytes are those of the update on one batch (state + batch + temporaries), without the
+  device-resident dataset, which is a property of the input pipeline rather than of the model.
+  """
+  state, pruning = run.state, run.config.pruning
+  profile = edge.profile_model(run.apply_fn(), state.params, state.model_state, run.splits.input_shape,
+                               tuple(run.config.edge.batch_sizes), repeats=5)
+  return {**profile, **measured_sparsity(state.params, pruning.include, pruning.exclude),
+          'train_step_bytes': run.step_bytes()}
+
+
+def write_summary(run: Run, method: str, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+  """Evaluates and measures the current network, writes summary.json and the plots, closes the run."""
+  config = run.config
+  test = run.evaluate(None, 'test')
+  summary = {
+      'test_accuracy': test['accuracy'], 'test_loss': test['loss'], **measure(run),
+      'train_seconds': run.train_seconds, 'dataset': config.dataset, 'model': config.model,
+      'method': method, 'epochs': config.num_epochs, 'steps': int(run.state.step),
+      'batch_size': run.batch_size, 'num_devices': run.mesh.size, **(extra or {}),
+  }
+  if len(run.splits.validation):
+    summary.update({f'validation_{k}': v for k, v in run.evaluate(None, 'validation').items()})
+  bad = sorted(k for k, v in summary.items() if isinstance(v, float) and not math.isfinite(v))
+  if bad:
+    raise PrunejaxError(f'{run.workdir}: {bad} are not finite (the run diverged); no summary written: '
+                        'lower config.optimizer.learning_rate and use a new --workdir.')
+  run.log.write(int(run.state.step), {f'final_{k}': v for k, v in summary.items()
+                                      if isinstance(v, (int, float)) and not isinstance(v, bool)})
+  run.close()
+  (run.workdir / 'summary.json').write_text(json.dumps(summary, indent=2) + '\n')
+  plot_runs([run.workdir], run.workdir / 'plots')
+  return summary

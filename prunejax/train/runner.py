@@ -1,0 +1,423 @@
+"""The phase runner: the one impure driver of a run whose network, batch size or data change mid-run.
+
+A method is plain Python over a ``Run``: ``run.train(...)`` phases (a number of epochs or steps on a data
+view, with an *event point* every ``k`` steps and at the phase end where the method may ``shrink`` the
+network or ``set_batch_size``) and ``run.once(...)`` actions between them (score, shrink, re-initialise).
+The runner owns the rest: jitted steps compiled once per (architecture, batch size, view, optimizer,
+schedule, loss), validation each epoch, metrics, progress, Orbax checkpoints.
+
+Resuming is replay: re-running the method's code skips every operation the latest checkpoint has
+finished (returning its recorded result) and continues inside the one it was in, bit-identically. A
+checkpoint records what rebuilds the shapes — channels kept per group, cumulative from the config's
+model — with the batch size, the data cursors and the operation log. Rule for methods: touch
+``run.state`` only inside operations (``once`` functions and event handlers), and set ``run.optimizer``,
+``run.learning_rate`` and ``run.loss`` outside them, the same way on every replay.
+"""
+
+import collections
+import json
+import math
+import pathlib
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import ml_collections
+import numpy as np
+import tqdm
+from flax import nnx
+
+from prunejax import data as data_lib
+from prunejax import structure
+from prunejax.errors import PrunejaxError
+from prunejax.models import create_model
+from prunejax.train import sharding
+from prunejax.train.checkpoints import Checkpointer
+from prunejax.train.cursor import Cursor
+from prunejax.train.memory import update_step_bytes
+from prunejax.train.metrics_log import MetricsLog
+from prunejax.train.optimizers import learning_rate_schedule, make_optimizer
+from prunejax.train.shrinking import shrink_train_state
+from prunejax.train.state import ModelDefs, TrainState, init_train_state, split_model
+from prunejax.train.steps import apply_model, cross_entropy, make_eval_step, make_train_step
+
+# Config fields that do not change a run's trajectory: everything else must match to resume.
+NOT_FINGERPRINTED = ('data_dir', 'manual_dir', 'download', 'progress_bar', 'log_every_steps',
+                     'checkpoint_every_steps', 'eval_batch_size', 'num_devices', 'edge', 'progress_every_seconds')
+LR_SCALING = ('none', 'linear', 'sqrt')
+
+
+def fingerprint(config: ml_collections.ConfigDict) -> dict[str, Any]:
+  return {k: v for k, v in config.to_dict().items() if k not in NOT_FINGERPRINTED}
+
+
+class Run:
+  """One run of a method: data and views on the device, the network, its training state and the log."""
+
+  def __init__(self, config: ml_collections.ConfigDict, workdir: str | pathlib.Path):
+    self.config = config
+    self.workdir = pathlib.Path(workdir)
+    self.workdir.mkdir(parents=True, exist_ok=True)
+    self.mesh = sharding.data_mesh(config.num_devices)
+    sharding.check_batch_divisible(config.batch_size, self.mesh)
+    sharding.check_batch_divisible(config.eval_batch_size, self.mesh, 'config.eval_batch_size')
+    arrays = data_lib.load_dataset(config.dataset, config.data_dir, config.manual_dir, config.download)
+    self.splits = data_lib.make_splits(arrays, config.validation_fraction, config.classes,
+                                       config.remap_labels)
+    self.views: dict[str, data_lib.View] = {}
+    self._device: dict[str, dict[str, tuple[jax.Array, jax.Array]]] = {}
+    self.default_view = self.add_view(data_lib.full_view(self.splits))
+    self.mean, self.std = jnp.asarray(self.splits.mean), jnp.asarray(self.splits.std)
+    # The network the config builds; shrinking is recorded against its channels.
+    self.base_defs, self._base_params, self._base_model_state = split_model(self.new_model())
+    self.defs = self.base_defs
+    self.keep: dict[str, np.ndarray] = {}
+    self.batch_size = config.batch_size
+    self.reference_steps_per_epoch = len(self.splits.train) // config.batch_size
+    if self.reference_steps_per_epoch == 0:
+      raise PrunejaxError(f'config.batch_size={config.batch_size} exceeds the {len(self.splits.train)} '
+                          'training examples; lower it.')
+    # What a method may replace (outside operations): optimizer, schedule (in reference steps: examples
+    # seen / config.batch_size), its scaling with the batch size, and the loss.
+    self.optimizer = make_optimizer(config.optimizer)
+    self.learning_rate = learning_rate_schedule(config.optimizer, self.reference_steps_per_epoch,
+                                                config.num_epochs)
+    self.lr_scaling = 'none'
+    self.loss = cross_entropy
+    self.compiles: collections.Counter = collections.Counter()  # compiled train steps per cache key
+    self._steps: dict[tuple, Any] = {}
+    self._evals: dict[tuple, Any] = {}
+    self._step_bytes: dict[tuple, int] = {}
+    self._groups: dict[Any, list[structure.Group]] = {}
+    self._state: TrainState | None = None
+    self.cursors: dict[str, Cursor] = {}
+    self._checkpointer = None
+    self.fingerprint = fingerprint(config)
+    self._saved = self.checkpointer.latest_meta() if (self.workdir / 'checkpoints').exists() else None
+    if self._saved is not None:
+      self.checkpointer.check_fingerprint(self._saved, self.fingerprint)
+    self.results: list[Any] = list(self._saved['results']) if self._saved else []
+    self._op = 0  # index of the next operation the method performs
+    self._phase: dict | None = None  # the phase in progress (JSON), as checkpointed
+    # The phase the latest checkpoint was taken in, continued when the replay reaches it.
+    self._resume_phase = (self._saved['op'], self._saved['phase']) if self._saved and self._saved['phase'] else None
+    self.train_seconds = float(self._saved['train_seconds']) if self._saved else 0.0
+    self.log = MetricsLog(self.workdir, resume_step=self._saved['step'] if self._saved else 0)
+    self._logged: dict[str, Any] = {}
+    if self._saved:
+      print(f'{self.workdir}: resuming from step {self._saved["step"]} ({len(self.results)} operations '
+            'done; finished ones are replayed from the checkpoint, not re-run)', flush=True)
+
+  # ---- the network and its state -------------------------------------------------------------------
+
+  def new_model(self):
+    """A fresh instance of the config's model (its initialisers, its seed)."""
+    c = self.config
+    return create_model(c.model, self.splits.input_shape, self.splits.num_classes, c.seed,
+                        **c.model_kwargs.to_dict())
+
+  @property
+  def checkpointer(self) -> Checkpointer:
+    """The run's Orbax checkpoints (the directory is created on first use, so a run refused at start-up
+    leaves none)."""
+    if self._checkpointer is None:
+      self._checkpointer = Checkpointer(self.workdir / 'checkpoints')
+    return self._checkpointer
+
+  @property
+  def initial_params(self):
+    """The parameters of the config's network at initialisation (shapes and selection for methods)."""
+    return self._base_params
+
+  @property
+  def state(self) -> TrainState:
+    """The current training state: restored from the latest checkpoint or initialised, on first use."""
+    if self._state is None:
+      self._state = self._restore_or_init()
+    return self._state
+
+  @state.setter
+  def state(self, value: TrainState) -> None:
+    self._state = jax.device_put(value, sharding.replicated(self.mesh))
+
+  def _fresh_state(self) -> TrainState:
+    return init_train_state(self._base_params, self._base_model_state, self.optimizer, self.config.seed)
+
+  def _restore_or_init(self) -> TrainState:
+    if self._saved is None:
+      return jax.device_put(self._fresh_state(), sharding.replicated(self.mesh))
+    meta = self._saved
+    keep = {name: np.asarray(indices) for name, indices in meta['keep'].items()}
+    defs, params, model_state = self.base_defs, self._base_params, self._base_model_state
+    if keep:
+      model = self.new_model()
+      defs, params, model_state = split_model(structure.shrink(model, keep, self.base_groups()))
+    abstract = jax.eval_shape(lambda: init_train_state(params, model_state, self.optimizer, self.config.seed))
+    state, _ = self.checkpointer.restore(abstract, self.fingerprint)
+    self.defs, self.keep, self.batch_size = defs, keep, int(meta['batch_size'])
+    self.cursors = {name: Cursor(**c) for name, c in meta['cursors'].items()}
+    return jax.device_put(state, sharding.replicated(self.mesh))
+
+  def base_groups(self) -> list[structure.Group]:
+    return self._traced(self.base_defs, self._base_params, self._base_model_state)
+
+  def groups(self) -> list[structure.Group]:
+    """The channel groups of the current network (traced once per architecture)."""
+    return self._traced(self.defs, self.state.params, self.state.model_state)
+
+  def _traced(self, defs, params, model_state):
+    if defs.eval not in self._groups:
+      model = nnx.merge(defs.eval, params, model_state)
+      x = jnp.zeros((1,) + self.splits.input_shape, jnp.float32)
+      self._groups[defs.eval] = structure.trace_groups(model, x)
+    return self._groups[defs.eval]
+
+  def model(self):
+    """The current network as an NNX model in eval mode (a copy: changing it changes nothing here)."""
+    return nnx.merge(self.defs.eval, self.state.params, self.state.model_state)
+
+  def shrink(self, keep: Mapping[str, Sequence[int]]) -> None:
+    """Keeps ``keep[group]`` channels (indices into the *current* network's group) of each named group:
+    params, BatchNorm statistics, optimizer state and masks shrink together. Call inside an operation."""
+    groups = self.groups()
+    sizes = {g.name: g.size for g in groups}
+    self.defs, self.state = shrink_train_state(self.defs, self.state, groups, keep)
+    for name, indices in keep.items():
+      indices = np.asarray(indices)
+      indices = np.flatnonzero(indices) if indices.dtype == bool else np.unique(indices)
+      before = self.keep.get(name, np.arange(sizes[name]))
+      self.keep[name] = before[indices]
+
+  def set_batch_size(self, batch_size: int) -> None:
+    """The batch size of the following steps (a multiple of the device count). Call inside an operation."""
+    sharding.check_batch_divisible(batch_size, self.mesh, 'batch size')
+    self.batch_size = int(batch_size)
+
+  def params_count(self) -> int:
+    return sum(int(np.prod(x.shape)) for x in jax.tree.leaves(self.state.params))
+
+  # ---- data --------------------------------------------------------------------------------------
+
+  def add_view(self, view: data_lib.View) -> data_lib.View:
+    """Registers a data view (its arrays go to the device once); returns it."""
+    if view.name not in self.views:
+      put = lambda split: jax.device_put((split.images, split.labels), sharding.replicated(self.mesh))
+      self.views[view.name] = view
+      self._device[view.name] = {s: put(getattr(view, s)) for s in ('train', 'validation', 'test')}
+    return self.views[view.name]
+
+  def device_split(self, view: data_lib.View | None = None, split: str = 'train'):
+    """(images, labels) of a view's split on the device (uint8 images, as steps gather them)."""
+    return self._device[self.add_view(view or self.default_view).name][split]
+
+  def batches(self, view: data_lib.View | None, num_examples: int, batch_size: int, seed: int = 0,
+              split: str = 'train'):
+    """``num_examples`` normalised (x, y) batches of a view's split, in a seeded random order."""
+    view = self.add_view(view or self.default_view)
+    images, labels = self._device[view.name][split]
+    order = np.random.default_rng(seed).permutation(len(labels))[:num_examples]
+    return [data_lib.gather_batch(images, labels, jnp.asarray(order[i:i + batch_size]), self.mean, self.std)
+            for i in range(0, len(order), batch_size)]
+
+  # ---- operations --------------------------------------------------------------------------------
+
+  def once(self, name: str, fn: Callable[[], Any]) -> Any:
+    """Runs ``fn()`` (which may change the state) once per run: on a replay it is skipped and its
+    recorded result returned. The result must be JSON (None, numbers, strings, lists, dicts)."""
+    index = self._begin()
+    if index < len(self.results):
+      return self.results[index]
+    _ = self.state
+    result = json.loads(json.dumps(fn()))
+    self.results.append(result)
+    self._save()
+    return result
+
+  def train(self, name: str, *, epochs: float | None = None, steps: int | None = None,
+            view: data_lib.View | None = None, every: int = 0,
+            on_event: Callable[['Run'], None] | None = None) -> dict[str, Any]:
+    """Trains ``epochs`` (of the view's training split) or ``steps``; calls ``on_event(run)`` every
+    ``every`` steps and at the end. Returns the phase's last validation (and train) figures."""
+    if (epochs is None) == (steps is None):
+      raise PrunejaxError(f'phase {name!r}: give epochs or steps, not both or neither.')
+    index = self._begin()
+    if index < len(self.results):
+      return self.results[index]
+    view = self.add_view(view or self.default_view)
+    state = self.state  # restores on a resume
+    n = len(view.train)
+    cursor = self.cursors.setdefault(view.name, Cursor())
+    resuming = self._resume_phase is not None and self._resume_phase[0] == index
+    self._phase = (dict(self._resume_phase[1]) if resuming else
+                   {'name': name, 'view': view.name, 'steps': 0, 'start': cursor.position(n),
+                    'start_step': int(state.step)})
+    self._resume_phase = None
+    if self.batch_size > n:
+      raise PrunejaxError(f'phase {name!r}: batch size {self.batch_size} exceeds the {n} training '
+                          f'examples of view {view.name!r}.')
+    done = lambda: (self._phase['steps'] >= steps if steps is not None else
+                    cursor.position(n) >= self._phase['start'] + epochs - 1e-9)
+    estimate = steps if steps is not None else int(round(epochs * (n // self.batch_size)))
+    images, labels = self._device[view.name]['train']
+    started, pending, last_epoch_eval = time.perf_counter(), [], {}
+    progress = tqdm.tqdm(total=estimate, initial=self._phase['steps'], leave=False, unit='step',
+                         disable=None if self.config.progress_bar else True,
+                         desc=f'{name}: {self.config.model} on {view.name}')
+    last_print = time.monotonic()
+    while not done():
+      train_step = self.compiled_train_step(view)
+      indices, epoch_ended = cursor.take(self.config.seed, n, self.batch_size)
+      self._state, metrics = train_step(self._state, images, labels,
+                                        jax.device_put(indices, sharding.batch_sharded(self.mesh)))
+      pending.append(metrics)
+      self._phase['steps'] += 1
+      step = int(self._phase['start_step'] + self._phase['steps'])
+      record = {}
+      if step % self.config.log_every_steps == 0 or epoch_ended:
+        record = self._averaged(pending, step)
+        pending = []
+      if epoch_ended:
+        record['epoch'] = cursor.epoch
+        if len(view.validation):
+          last_epoch_eval = {f'validation_{k}': v for k, v in self.evaluate(view, 'validation').items()}
+          record.update(last_epoch_eval)
+      event = (every and self._phase['steps'] % every == 0) or done()
+      changed = False
+      if event and on_event is not None:
+        before = (self.defs, self.batch_size)
+        on_event(self)
+        changed = (self.defs, self.batch_size) != before
+      if record or changed:
+        self._write(step, record, view)
+      progress.update(1)
+      if record:
+        progress.set_postfix(loss=f'{record["train_loss"]:.3f}', acc=f'{record["train_accuracy"]:.3f}')
+      if progress.disable and time.monotonic() - last_print > self.config.get('progress_every_seconds', 30):
+        last_print = time.monotonic()
+        print(f'{name}: step {self._phase["steps"]}/~{estimate}, epoch {cursor.position(n):.2f}, '
+              f'{(time.perf_counter() - started) / max(self._phase["steps"], 1) * 1e3:.0f} ms/step', flush=True)
+      self.train_seconds += time.perf_counter() - started
+      started = time.perf_counter()
+      if done():
+        break
+      if changed or step % self.config.checkpoint_every_steps == 0:
+        self._check_finite(pending)
+        self._save()
+    progress.close()
+    self._check_finite(pending)
+    jax.block_until_ready(self._state)
+    result = {'steps': self._phase['steps'], **last_epoch_eval, **self._logged.get('train', {})}
+    self._phase = None
+    self.results.append(result)
+    self._save()
+    return result
+
+  def _begin(self) -> int:
+    self._op += 1
+    return self._op - 1
+
+  # ---- compiled functions ----------------------------------------------------------------------------
+
+  def compiled_train_step(self, view: data_lib.View | None = None):
+    """The current network's jitted train step for ``view`` at the current batch size (cached)."""
+    view = self.add_view(view or self.default_view)
+    key = (self.defs.train, self.batch_size, view.name, id(self.optimizer), id(self.learning_rate),
+           self.lr_scaling, id(self.loss))
+    if key not in self._steps:
+      step = jax.jit(make_train_step(self.defs, self.optimizer, self.mean, self.std, self.config.augment,
+                                     self._learning_rate_at(), self.loss),
+                     donate_argnums=0, out_shardings=(sharding.replicated(self.mesh),) * 2)
+      images, labels = self._device[view.name]['train']
+      indices = jax.ShapeDtypeStruct((self.batch_size,), jnp.int32, sharding=sharding.batch_sharded(self.mesh))
+      self._steps[key] = step.lower(self.state, images, labels, indices).compile()
+      self.compiles[(self.defs.train, self.batch_size)] += 1
+    return self._steps[key]
+
+  def _learning_rate_at(self):
+    if self.lr_scaling not in LR_SCALING:
+      raise PrunejaxError(f'lr_scaling={self.lr_scaling!r} must be one of {LR_SCALING}.')
+    ratio = self.batch_size / self.config.batch_size
+    scale = {'none': 1.0, 'linear': ratio, 'sqrt': math.sqrt(ratio)}[self.lr_scaling]
+    schedule, reference = self.learning_rate, self.config.batch_size
+    if scale == 1.0:
+      return lambda seen: schedule(seen.astype(jnp.float32) / reference)
+    return lambda seen: schedule(seen.astype(jnp.float32) / reference) * scale
+
+  def evaluate(self, view: data_lib.View | None = None, split: str = 'test',
+               network: tuple[ModelDefs, TrainState] | None = None) -> dict[str, float]:
+    """Loss and accuracy on a view's split (default: the whole dataset) of the current network, or of
+    another ``network`` = (defs, state), e.g. a shrunk copy; compiled once per architecture."""
+    view = self.add_view(view or self.default_view)
+    defs, state = network if network is not None else (self.defs, self.state)
+    if defs.eval not in self._evals:
+      self._evals[defs.eval] = jax.jit(make_eval_step(defs, self.mean, self.std),
+                                       out_shardings=sharding.replicated(self.mesh))
+    images, labels = self._device[view.name][split]
+    totals = None
+    put = lambda a: jax.device_put(a, sharding.batch_sharded(self.mesh))
+    for indices, valid in data_lib.eval_batches(len(labels), self.config.eval_batch_size):
+      sums = self._evals[defs.eval](state.params, state.model_state, images, labels, put(indices),
+                                    put(valid))
+      totals = sums if totals is None else jax.tree.map(jnp.add, totals, sums)
+    totals = jax.device_get(totals)
+    count = max(float(totals['count']), 1.0)
+    return {'loss': float(totals['loss_sum']) / count, 'accuracy': float(totals['correct']) / count}
+
+  def step_bytes(self) -> int:
+    """XLA's compiled bytes of one update of the current network at the current batch (no dataset)."""
+    key = (self.defs.train, self.batch_size, id(self.optimizer))
+    if key not in self._step_bytes:
+      self._step_bytes[key] = update_step_bytes(self.defs, self.optimizer, self.state, self.batch_size,
+                                                self.splits.input_shape)
+    return self._step_bytes[key]
+
+  def apply_fn(self):
+    """``f(params, model_state, x) -> logits`` of the current network in eval mode."""
+    graphdef = self.defs.eval
+    return lambda params, model_state, x: apply_model(graphdef, params, model_state, x)
+
+  # ---- bookkeeping -------------------------------------------------------------------------------
+
+  def _averaged(self, pending, step) -> dict[str, float]:
+    stacked = jax.device_get(jax.tree.map(lambda *xs: jnp.stack(xs), *pending))
+    averaged = {f'train_{k}': float(np.mean(v)) for k, v in stacked.items()}
+    if not math.isfinite(averaged['train_loss']):
+      raise PrunejaxError(self._diverged(step))
+    self._logged['train'] = averaged
+    return averaged
+
+  def _check_finite(self, pending) -> None:
+    """Refuses to checkpoint a diverged state: the loss of the steps since the last log must be finite."""
+    if pending and not bool(jnp.all(jnp.isfinite(jnp.stack([m['loss'] for m in pending])))):
+      raise PrunejaxError(self._diverged(int(self._state.step)))
+
+  def _diverged(self, step: int) -> str:
+    return (f'training diverged by step {step} (loss is not finite); the last good checkpoint is kept: '
+            f'lower config.optimizer.learning_rate (now {self.config.optimizer.learning_rate}) and use a new '
+            '--workdir.')
+
+  def _write(self, step: int, record: dict, view: data_lib.View) -> None:
+    """Writes ``record`` plus phase, params, batch size and step bytes whenever they changed."""
+    current = {'phase': self._phase['name'] if self._phase else '', 'view': view.name,
+               'params': self.params_count(), 'batch_size': self.batch_size}
+    changes = {k: v for k, v in current.items() if self._logged.get(k) != v}
+    if 'params' in changes or 'batch_size' in changes:
+      changes['train_step_bytes'] = self.step_bytes()
+    self._logged.update(current)
+    self.log.write(step, {**changes, **record})
+
+  def _save(self) -> None:
+    meta = {'fingerprint': self.fingerprint, 'config': self.config.to_dict(), 'step': int(self.state.step),
+            'train_seconds': self.train_seconds, 'results': self.results,
+            'op': len(self.results), 'phase': self._phase,
+            'keep': {name: [int(i) for i in indices] for name, indices in self.keep.items()},
+            'batch_size': self.batch_size, 'cursors': {k: c.to_json() for k, c in self.cursors.items()}}
+    self.checkpointer.save(self.state, meta)
+
+  def close(self) -> None:
+    """Waits for the last checkpoint and closes the log."""
+    if self._checkpointer is not None:
+      self._checkpointer.close()
+    self.log.close()
