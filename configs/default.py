@@ -64,6 +64,7 @@ def get_config() -> ml_collections.ConfigDict:
 
   config.log_every_steps = 100
   config.checkpoint_every_steps = 1000
+  config.keep_checkpoints = 2  # the newest checkpoints kept in workdir/checkpoints
   config.progress_bar = True  # on a terminal; elsewhere a progress line every progress_every_seconds
   config.progress_every_seconds = 30
   return config

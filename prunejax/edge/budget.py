@@ -7,44 +7,54 @@ from prunejax.errors import PrunejaxError
 
 
 def largest_batch_within(budget_bytes: int, bytes_at: Callable[[int], int], multiple: int = 1,
-                         limit: int = 1 << 16) -> int:
+                         limit: int = 1 << 16, hint: int | None = None) -> int:
   """Largest multiple of ``multiple`` (at most ``limit``) with ``bytes_at(batch) <= budget_bytes``.
 
   ``bytes_at`` is e.g. the compiled bytes of one training step (``train.update_step_bytes``), assumed
-  non-decreasing in the batch size; each call is a compile, so the search first extrapolates the
-  (nearly affine) cost from batches of 1 and 2 ``multiple``s, then checks and brackets the guess:
-  a handful of calls when the cost is affine, O(log) otherwise.
+  non-decreasing in the batch size. Each call is a compile, so the search uses few: secant steps on the
+  nearly affine cost from ``hint`` (a batch near the answer, e.g. the current one) and twice it, then a
+  check of the neighbour and, only if the cost bends, bisection.
   """
   seen: dict[int, int] = {}
+  top = max(limit // multiple, 1)
 
-  def fits(units: int) -> bool:
+  def cost(units: int) -> int:
     if units not in seen:
       seen[units] = bytes_at(units * multiple)
-    return seen[units] <= budget_bytes
+    return seen[units]
 
-  top = max(limit // multiple, 1)
-  if not fits(1):
-    raise PrunejaxError(f'even a batch of {multiple} needs {seen[1]:,} bytes, over the budget of '
-                        f'{budget_bytes:,}; raise the budget or shrink the model.')
-  low, high = 1, None  # low fits; high (once known) does not
-  if top >= 2 and fits(2):
-    low = 2
-    slope = max(seen[2] - seen[1], 1)
-    guess = min(top, 2 + (budget_bytes - seen[2]) // slope)
-    if guess > low:
-      if fits(guess):
-        low = guess
-      else:
-        high = guess
-  elif top >= 2:
-    high = 2
-  step = 1
-  while high is None and low < top:  # grow past the guess until something does not fit
-    probe = min(top, low + step)
-    if fits(probe):
-      low, step = probe, step * 2
+  fits = lambda units: cost(units) <= budget_bytes
+  start = min(top, max(1, (hint or multiple) // multiple))
+  if not fits(start):
+    if start == 1 or not fits(1):
+      raise PrunejaxError(f'even a batch of {multiple} needs {cost(1):,} bytes, over the budget of '
+                          f'{budget_bytes:,}; raise the budget or shrink the model.')
+  if top > 1:
+    cost(min(top, max(2, 2 * start)))
+  for _ in range(4):  # secant steps from the largest fitting probe
+    low = max(u for u in seen if seen[u] <= budget_bytes)
+    ends = sorted(seen)
+    slope = (seen[ends[-1]] - seen[ends[0]]) / (ends[-1] - ends[0]) if len(ends) > 1 else 0.0
+    if low == top or slope <= 0:
+      break
+    guess = min(top, low + int((budget_bytes - seen[low]) // slope))
+    if guess in seen:
+      break
+    cost(guess)
+  low = max(u for u in seen if seen[u] <= budget_bytes)
+  high = min((u for u in seen if u > low and seen[u] > budget_bytes), default=None)
+  if low < top and high != low + 1:  # the secant's answer is usually exact: check its neighbour
+    if fits(low + 1):
+      low, high = low + 1, (high if high is not None and high > low + 1 else None)
     else:
-      high = probe
+      high = low + 1
+  step = 2
+  while high is None and low < top:  # the cost bends below the line: grow until something fails
+    low = max(u for u in seen if seen[u] <= budget_bytes)
+    probe = min(top, low + step)
+    high, step = (None if fits(probe) else probe), step * 2
+    if probe == top and high is None:
+      low = top
   while high is not None and high - low > 1:
     middle = (low + high) // 2
     if fits(middle):

@@ -31,33 +31,36 @@ def read_metrics(workdir: str | pathlib.Path) -> list[dict]:
   return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
-def plot_runs(workdirs: Sequence[str | pathlib.Path], out_dir: str | pathlib.Path) -> list[pathlib.Path]:
-  """Writes ``out_dir/<quantity>.png`` for each quantity some run logged; returns the files written."""
+def plot_runs(workdirs: Sequence[str | pathlib.Path], out_dir: str | pathlib.Path, x: str = 'step',
+              labels: Sequence[str] | None = None) -> list[pathlib.Path]:
+  """Writes ``out_dir/<quantity>.png`` for each quantity some run logged, against ``x`` ('step' or
+  'examples_seen'); ``labels`` name the runs (default: their directory names). Returns the files."""
   out_dir = pathlib.Path(out_dir)
   out_dir.mkdir(parents=True, exist_ok=True)
-  runs = {pathlib.Path(w).name or str(w): read_metrics(w) for w in workdirs}
+  names = labels or [pathlib.Path(w).name or str(w) for w in workdirs]
+  runs = {name: read_metrics(w) for name, w in zip(names, workdirs)}
   written = []
   for figure, (label, keys, log_scale) in PLOTTED.items():
     fig, ax = plt.subplots(figsize=(6.4, 4.0))
     drawn = 0
     for run_name, records in runs.items():
       for key in keys:
-        points = _series(records, key)
+        points = _series(records, key, x)
         if not points:
           continue
         steps, values = zip(*points)
         step_like = key in ('params', 'batch_size', 'train_step_bytes')
         label_text = key if len(runs) == 1 else f'{run_name}: {key}'
         if step_like:  # piecewise constant between changes: extend to the last logged step
-          steps, values = steps + (records[-1]['step'],), values + (values[-1],)
+          steps, values = steps + (records[-1].get(x, steps[-1]),), values + (values[-1],)
           ax.step(steps, values, where='post', label=label_text)
         else:
           ax.plot(steps, values, label=label_text, marker='.' if len(steps) < 30 else None)
         drawn += 1
     if drawn:
       if len(runs) == 1:
-        _mark_phases(ax, next(iter(runs.values())))
-      ax.set_xlabel('training step')
+        _mark_phases(ax, next(iter(runs.values())), x)
+      ax.set_xlabel({'step': 'training step', 'examples_seen': 'examples seen'}.get(x, x))
       ax.set_ylabel(label)
       if log_scale:
         ax.set_yscale('log')
@@ -71,14 +74,14 @@ def plot_runs(workdirs: Sequence[str | pathlib.Path], out_dir: str | pathlib.Pat
   return written
 
 
-def _series(records, key):
+def _series(records, key, x):
   scale = _SCALE.get(key, 1.0)
-  return [(r['step'], r[key] * scale) for r in records if isinstance(r.get(key), (int, float))]
+  return [(r[x], r[key] * scale) for r in records if isinstance(r.get(key), (int, float)) and x in r]
 
 
-def _mark_phases(ax, records):
+def _mark_phases(ax, records, x):
   for record in records[1:]:
-    if isinstance(record.get('phase'), str):
-      ax.axvline(record['step'], color='grey', lw=0.8, ls=':')
-      ax.annotate(record['phase'], (record['step'], 1.0), xycoords=('data', 'axes fraction'),
+    if isinstance(record.get('phase'), str) and x in record:
+      ax.axvline(record[x], color='grey', lw=0.8, ls=':')
+      ax.annotate(record['phase'], (record[x], 1.0), xycoords=('data', 'axes fraction'),
                   fontsize='x-small', rotation=90, va='top', ha='right', color='grey')

@@ -7,9 +7,10 @@ from prunejax.structure.graph import trace, trace_groups_of
 from prunejax.structure.groups import Group, Member, Tap, Trace
 from prunejax.structure.layouts import Piece
 from prunejax.structure.shrink import (eval_split, fix_static_attributes, make_plan, shrink, shrink_split,
-                                       shrink_tree, trace_groups, zero_channels)
+                                       shrink_tree, shrunk_shapes, trace_groups, zero_channels)
+from prunejax.structure.reinit import rescale_fan_in
 
 __all__ = ['ALL_CRITERIA', 'CRITERIA', 'DATA_CRITERIA', 'Group', 'Member', 'Piece', 'Tap', 'Trace',
            'channel_scores', 'criterion_scores', 'data_scores', 'data_scores_of', 'eval_split',
            'fix_static_attributes', 'is_producer', 'make_plan', 'model_scores', 'select_channels', 'shrink',
-           'shrink_split', 'shrink_tree', 'trace', 'trace_groups', 'trace_groups_of', 'zero_channels']
+           'rescale_fan_in', 'shrink_split', 'shrink_tree', 'shrunk_shapes', 'trace', 'trace_groups', 'trace_groups_of', 'zero_channels']

@@ -2,7 +2,8 @@
 
 Element scores (|θ|, θ², SNIP, any PaI score tree of ``prunejax.core``) are aggregated over a group's
 coupled tensor slices: over its *producers* (the kernels whose output axis the group is: filter norms,
-ADaPT's mean |W_f|), its BatchNorm scales (network slimming), or all members.
+ADaPT's mean |W_f|), its *consumers* (the kernels that read it: a unit's outgoing weights), its
+BatchNorm scales (network slimming), or all members.
 """
 
 import functools
@@ -18,9 +19,9 @@ from prunejax.structure.activations import DATA_CRITERIA, data_scores
 from prunejax.structure.groups import Group, Member
 from prunejax.structure.shrink import eval_split
 
-CRITERIA = ('l1', 'l2', 'mean_abs', 'bn_scale')
+CRITERIA = ('l1', 'l2', 'mean_abs', 'bn_scale', 'contribution')
 ALL_CRITERIA = CRITERIA + DATA_CRITERIA + ('random',)
-MEMBERS = ('producers', 'bn_scale', 'all')
+MEMBERS = ('producers', 'consumers', 'bn_scale', 'all')
 
 
 def is_producer(member: Member, ndim: int) -> bool:
@@ -43,7 +44,9 @@ def channel_scores(element_scores, groups: list[Group], members: str = 'producer
     parts, group_owners = [], []
     for member in group.members:
       leaf = leaves.get(member.path)
-      if leaf is None or not {'producers': is_producer(member, np.ndim(leaf)),
+      producer = is_producer(member, np.ndim(leaf)) if leaf is not None else False
+      if leaf is None or not {'producers': producer,
+                              'consumers': member.path.endswith('kernel') and not producer,
                               'bn_scale': member.path.endswith('scale'), 'all': True}[members]:
         continue
       parts.append((member.path, member.axis))
@@ -74,12 +77,17 @@ def _channel_sums(leaves, owners, layout):
 
 
 def criterion_scores(variables, groups: list[Group], criterion: str) -> dict[str, np.ndarray]:
-  """Named criteria on the model's variables: l1, l2 (filter norms), mean_abs (ADaPT), bn_scale."""
+  """Named criteria on the model's variables: l1, l2 (filter norms), mean_abs (ADaPT), bn_scale, and
+  contribution = ‖incoming‖·‖outgoing‖ (L2 norms of a unit's producing and consuming weights: DynHP's)."""
   if criterion not in CRITERIA:
     raise PrunejaxError(f'unknown structured criterion {criterion!r}; choose one of {CRITERIA}.')
-  if criterion == 'l2':
-    squares = channel_scores(jax.tree.map(jnp.square, variables), groups, 'producers')
-    return {k: np.sqrt(v) for k, v in squares.items()}
+  if criterion in ('l2', 'contribution'):
+    squares = jax.tree.map(jnp.square, variables)
+    incoming = {k: np.sqrt(v) for k, v in channel_scores(squares, groups, 'producers').items()}
+    if criterion == 'l2':
+      return incoming
+    outgoing = channel_scores(squares, groups, 'consumers')
+    return {k: v * np.sqrt(outgoing[k]) if k in outgoing else v for k, v in incoming.items()}
   if criterion == 'bn_scale':
     return channel_scores(jax.tree.map(jnp.abs, variables), groups, 'bn_scale', 'mean')
   return channel_scores(jax.tree.map(jnp.abs, variables), groups, 'producers',

@@ -77,6 +77,20 @@ def make_plan(groups: Sequence[Group], keep: Mapping[str, Sequence[int]], variab
   return {path: tuple(gathers) for path, gathers in plan.items()}
 
 
+def shrunk_shapes(groups: Sequence[Group], keep: Mapping[str, Sequence[int]], variables
+                  ) -> dict[str, tuple[int, ...]]:
+  """'/'-joined path -> shape of every variable after shrinking by ``keep``, without moving any data
+  (what a shrink would cost or save, e.g. to land a parameter budget exactly)."""
+  plan = make_plan(groups, keep, variables)
+  shapes = {}
+  for path, leaf in zip(jax.tree.leaves(leaf_paths(variables)), jax.tree.leaves(variables)):
+    shape = list(np.shape(leaf))
+    for axis, index in plan.get(path, ()):
+      shape[axis] = len(index)
+    shapes[path] = tuple(shape)
+  return shapes
+
+
 def shrink_tree(tree, plan: Plan, prefix_free: bool = True):
   """Applies ``plan`` to every leaf of ``tree`` whose path (or path suffix) it names; None stays None.
 

@@ -45,7 +45,8 @@ from prunejax.train.steps import apply_model, cross_entropy, make_eval_step, mak
 
 # Config fields that do not change a run's trajectory: everything else must match to resume.
 NOT_FINGERPRINTED = ('data_dir', 'manual_dir', 'download', 'progress_bar', 'log_every_steps',
-                     'checkpoint_every_steps', 'eval_batch_size', 'num_devices', 'edge', 'progress_every_seconds')
+                     'checkpoint_every_steps', 'keep_checkpoints', 'eval_batch_size', 'num_devices', 'edge',
+                     'progress_every_seconds')
 LR_SCALING = ('none', 'linear', 'sqrt')
 
 
@@ -106,6 +107,10 @@ class Run:
     self.train_seconds = float(self._saved['train_seconds']) if self._saved else 0.0
     self.log = MetricsLog(self.workdir, resume_step=self._saved['step'] if self._saved else 0)
     self._logged: dict[str, Any] = {}
+    # Method state that lives with the checkpoint (JSON; write it inside operations), and the run's
+    # training-memory account: peak and examples-weighted sum of the compiled step bytes.
+    self.notes: dict[str, Any] = {}
+    self.memory = {'peak_step_bytes': 0, 'byte_examples': 0, 'examples': 0}
     if self._saved:
       print(f'{self.workdir}: resuming from step {self._saved["step"]} ({len(self.results)} operations '
             'done; finished ones are replayed from the checkpoint, not re-run)', flush=True)
@@ -123,7 +128,8 @@ class Run:
     """The run's Orbax checkpoints (the directory is created on first use, so a run refused at start-up
     leaves none)."""
     if self._checkpointer is None:
-      self._checkpointer = Checkpointer(self.workdir / 'checkpoints')
+      self._checkpointer = Checkpointer(self.workdir / 'checkpoints',
+                                        max_to_keep=self.config.get('keep_checkpoints', 2))
     return self._checkpointer
 
   @property
@@ -158,6 +164,7 @@ class Run:
     state, _ = self.checkpointer.restore(abstract, self.fingerprint)
     self.defs, self.keep, self.batch_size = defs, keep, int(meta['batch_size'])
     self.cursors = {name: Cursor(**c) for name, c in meta['cursors'].items()}
+    self.notes, self.memory = dict(meta['notes']), dict(meta['memory'])
     return jax.device_put(state, sharding.replicated(self.mesh))
 
   def base_groups(self) -> list[structure.Group]:
@@ -194,6 +201,14 @@ class Run:
     """The batch size of the following steps (a multiple of the device count). Call inside an operation."""
     sharding.check_batch_divisible(batch_size, self.mesh, 'batch size')
     self.batch_size = int(batch_size)
+
+  def phase_steps(self) -> int:
+    """Steps done in the phase in progress (what an event handler counts on)."""
+    return self._phase['steps'] if self._phase else 0
+
+  def examples_seen(self) -> int:
+    """Training examples processed so far in this run (host-side: no device sync)."""
+    return self.memory['examples']
 
   def params_count(self) -> int:
     return sum(int(np.prod(x.shape)) for x in jax.tree.leaves(self.state.params))
@@ -266,12 +281,14 @@ class Run:
                          disable=None if self.config.progress_bar else True,
                          desc=f'{name}: {self.config.model} on {view.name}')
     last_print = time.monotonic()
+    self._write(int(state.step), {}, view)
     while not done():
       train_step = self.compiled_train_step(view)
       indices, epoch_ended = cursor.take(self.config.seed, n, self.batch_size)
       self._state, metrics = train_step(self._state, images, labels,
                                         jax.device_put(indices, sharding.batch_sharded(self.mesh)))
       pending.append(metrics)
+      self._account(len(indices))
       self._phase['steps'] += 1
       step = int(self._phase['start_step'] + self._phase['steps'])
       record = {}
@@ -283,14 +300,15 @@ class Run:
         if len(view.validation):
           last_epoch_eval = {f'validation_{k}': v for k, v in self.evaluate(view, 'validation').items()}
           record.update(last_epoch_eval)
-      event = (every and self._phase['steps'] % every == 0) or done()
+      if record:
+        self._write(step, record, view)
       changed = False
-      if event and on_event is not None:
+      if on_event is not None and ((every and self._phase['steps'] % every == 0) or done()):
         before = (self.defs, self.batch_size)
         on_event(self)
         changed = (self.defs, self.batch_size) != before
-      if record or changed:
-        self._write(step, record, view)
+        if changed:
+          self._write(step, {}, view)
       progress.update(1)
       if record:
         progress.set_postfix(loss=f'{record["train_loss"]:.3f}', acc=f'{record["train_accuracy"]:.3f}')
@@ -365,11 +383,13 @@ class Run:
     count = max(float(totals['count']), 1.0)
     return {'loss': float(totals['loss_sum']) / count, 'accuracy': float(totals['correct']) / count}
 
-  def step_bytes(self) -> int:
-    """XLA's compiled bytes of one update of the current network at the current batch (no dataset)."""
-    key = (self.defs.train, self.batch_size, id(self.optimizer))
+  def step_bytes(self, batch_size: int | None = None) -> int:
+    """XLA's compiled bytes of one update of the current network at ``batch_size`` (default: the
+    current batch), without the dataset; cached per (architecture, batch, optimizer)."""
+    batch_size = batch_size or self.batch_size
+    key = (self.defs.train, batch_size, id(self.optimizer))
     if key not in self._step_bytes:
-      self._step_bytes[key] = update_step_bytes(self.defs, self.optimizer, self.state, self.batch_size,
+      self._step_bytes[key] = update_step_bytes(self.defs, self.optimizer, self.state, batch_size,
                                                 self.splits.input_shape)
     return self._step_bytes[key]
 
@@ -399,21 +419,38 @@ class Run:
             '--workdir.')
 
   def _write(self, step: int, record: dict, view: data_lib.View) -> None:
-    """Writes ``record`` plus phase, params, batch size and step bytes whenever they changed."""
+    """Writes ``record`` with the examples seen, plus phase, params (and units per shrunk group), batch
+    size, step bytes and learning rate whenever they changed."""
     current = {'phase': self._phase['name'] if self._phase else '', 'view': view.name,
                'params': self.params_count(), 'batch_size': self.batch_size}
     changes = {k: v for k, v in current.items() if self._logged.get(k) != v}
+    if 'params' in changes:
+      changes.update({f'units/{name}': len(kept) for name, kept in self.keep.items()})
     if 'params' in changes or 'batch_size' in changes:
       changes['train_step_bytes'] = self.step_bytes()
+      seen = jnp.asarray(self.memory['examples'], jnp.int32)
+      changes['learning_rate'] = float(self._learning_rate_at()(seen))
     self._logged.update(current)
-    self.log.write(step, {**changes, **record})
+    self.log.write(step, {'examples_seen': self.memory['examples'], **changes, **record})
+
+  def _account(self, batch: int) -> None:
+    """Adds one step to the memory account (bytes of the compiled step, weighted by its examples)."""
+    step_bytes = self.step_bytes()
+    self.memory['peak_step_bytes'] = max(self.memory['peak_step_bytes'], step_bytes)
+    self.memory['byte_examples'] += step_bytes * batch
+    self.memory['examples'] += batch
+
+  def mean_step_bytes(self) -> float:
+    """The compiled step bytes averaged over the examples trained so far."""
+    return self.memory['byte_examples'] / max(self.memory['examples'], 1)
 
   def _save(self) -> None:
     meta = {'fingerprint': self.fingerprint, 'config': self.config.to_dict(), 'step': int(self.state.step),
             'train_seconds': self.train_seconds, 'results': self.results,
             'op': len(self.results), 'phase': self._phase,
             'keep': {name: [int(i) for i in indices] for name, indices in self.keep.items()},
-            'batch_size': self.batch_size, 'cursors': {k: c.to_json() for k, c in self.cursors.items()}}
+            'batch_size': self.batch_size, 'cursors': {k: c.to_json() for k, c in self.cursors.items()},
+            'notes': self.notes, 'memory': self.memory}
     self.checkpointer.save(self.state, meta)
 
   def close(self) -> None:

@@ -31,3 +31,12 @@ def test_a_convex_cost_is_still_searched_exactly():
 
 def test_the_limit_caps_the_batch():
   assert edge.largest_batch_within(10**9, lambda b: b, multiple=3, limit=100) == 99
+
+
+@pytest.mark.parametrize('hint', [None, 8, 128, 5000])
+def test_a_hint_anywhere_costs_few_probes(hint):
+  calls = []
+  bytes_at = lambda b: calls.append(b) or 4096 + 37 * b + (b % 16) * 3  # affine, with alignment wiggle
+  batch = edge.largest_batch_within(50_000, bytes_at, multiple=1, limit=4096, hint=hint)
+  assert bytes_at(batch) <= 50_000 < bytes_at(batch + 1) or batch == 4096
+  assert len(calls) <= 8

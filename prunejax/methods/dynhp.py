@@ -1,0 +1,183 @@
+"""DynHP — dynamic hard pruning with dynamic batch sizing (Valerio, Nardini, Passarella, Perego 2020).
+
+A **reconstruction**: the paper's claims are known, its algorithm is not (../shared/PAPERS.md §2); every
+unknown is a field of ``config.dynhp``. Our algorithm:
+
+    budget ← compiled bytes of one training step of the dense network at the initial batch
+    target ← ⌈params_dense / target_compression⌉
+    train from scratch for num_epochs; every prune_every steps from begin_step (steps of the initial
+    batch: the schedule counts examples), while params > target:
+        score every unit (Dense neuron, conv filter: a traced channel group) by config.dynhp.score
+        remove the rate·(remaining prunable units) lowest-ranked, at least min_units per group;
+            the last prune stops where one more would fall below target, then removes any later
+            (cheaper) unit that still keeps the count at or above it
+        shrink params, BatchNorm statistics and optimizer state — the arrays really shrink ("hard")
+        batch ← largest batch whose compiled step fits the budget (dynamic batch sizing)
+
+Ranking is global over units whose scores are divided by their group's mean (scales differ by layer),
+or per layer (``scope='layerwise'``: by rank within the group). Training length is in epochs, so a bigger
+batch means fewer steps; ``lr_scaling`` may scale the learning rate with the batch.
+"""
+
+import math
+
+import jax
+import ml_collections
+import numpy as np
+from flax import nnx
+
+from prunejax import core, edge, structure
+from prunejax.errors import PrunejaxError
+from prunejax.methods.registry import check_no_pruning, register_method
+from prunejax.train import LR_SCALING, Run, write_summary
+
+SCORES = structure.ALL_CRITERIA
+SCOPES = ('global', 'layerwise')
+
+
+def check(config: ml_collections.ConfigDict) -> None:
+  check_no_pruning(config)
+  cfg = config.get('dynhp')
+  if cfg is None:
+    raise PrunejaxError('config.method=dynhp needs a config.dynhp block; start from '
+                        'configs/dynhp_lenet300_fashion_mnist.py.')
+  if not cfg.target_compression > 1:
+    raise PrunejaxError(f'config.dynhp.target_compression={cfg.target_compression} must be > 1.')
+  if not 0 < cfg.rate < 1:
+    raise PrunejaxError(f'config.dynhp.rate={cfg.rate} must be in (0, 1): the share of the remaining '
+                        'units removed at each prune.')
+  if cfg.score not in SCORES:
+    raise PrunejaxError(f'config.dynhp.score={cfg.score!r} is unknown; choose one of {SCORES}.')
+  if cfg.scope not in SCOPES:
+    raise PrunejaxError(f'config.dynhp.scope={cfg.scope!r} must be one of {SCOPES}.')
+  if cfg.lr_scaling not in LR_SCALING:
+    raise PrunejaxError(f'config.dynhp.lr_scaling={cfg.lr_scaling!r} must be one of {LR_SCALING}.')
+  for name in ('prune_every', 'min_units', 'max_batch_size', 'score_examples'):
+    if not isinstance(cfg[name], int) or cfg[name] < 1:
+      raise PrunejaxError(f'config.dynhp.{name}={cfg[name]!r} must be a positive integer.')
+  if cfg.begin_step < 0 or cfg.memory_budget_bytes < 0:
+    raise PrunejaxError('config.dynhp.begin_step and memory_budget_bytes must be >= 0.')
+
+
+@register_method('dynhp', check=check)
+def dynhp(run: Run) -> dict:
+  cfg = run.config.dynhp
+  run.lr_scaling = cfg.lr_scaling
+  plan = run.once('plan', lambda: _plan(run, cfg))
+
+  # The schedule counts examples (steps at config.batch_size), so a growing batch does not slow it down.
+  reference = run.config.batch_size
+
+  def prune(run: Run) -> None:
+    due = run.notes.get('next_prune_examples', cfg.begin_step * reference)
+    if run.examples_seen() < due or run.params_count() <= plan['target_params']:
+      return
+    run.notes['next_prune_examples'] = due + cfg.prune_every * reference
+    keep = units_to_keep(run, cfg, plan['target_params'])
+    if keep is None:  # every group at its minimum: the target is out of reach
+      return
+    run.shrink(keep)
+    run.notes['num_prunes'] = run.notes.get('num_prunes', 0) + 1
+    if cfg.batch_sizing:
+      run.set_batch_size(largest_batch(run, plan['budget_bytes'], cfg.max_batch_size))
+
+  run.train('train', epochs=run.config.num_epochs, every=1, on_event=prune)
+  final = run.params_count()
+  dense_bytes = plan['dense_step_bytes']
+  return write_summary(run, 'dynhp', {
+      'params_dense': plan['params_dense'], 'params_final': final, 'target_params': plan['target_params'],
+      'compression': plan['params_dense'] / final, 'dense_step_bytes': dense_bytes,
+      'budget_bytes': plan['budget_bytes'],
+      'peak_step_bytes_ratio': run.memory['peak_step_bytes'] / dense_bytes,
+      'mean_step_bytes_ratio': run.mean_step_bytes() / dense_bytes,
+      'final_step_bytes_ratio': run.step_bytes() / dense_bytes, 'batch_size_final': run.batch_size,
+      'num_prunes': run.notes.get('num_prunes', 0), 'score': cfg.score, 'scope': cfg.scope,
+      'batch_sizing': bool(cfg.batch_sizing), 'lr_scaling': cfg.lr_scaling,
+      'units_final': {name: len(kept) for name, kept in run.keep.items()},
+  })
+
+
+def _plan(run: Run, cfg) -> dict:
+  """The budget, the dense figures and the parameter target; refuses a target no shrink can reach."""
+  dense = run.params_count()
+  target = math.ceil(dense / cfg.target_compression)
+  groups = [g for g in run.groups() if g.prunable]
+  floor = param_counter(run)({g.name: np.arange(min(cfg.min_units, g.size)) for g in groups})
+  if floor > target:
+    raise PrunejaxError(f'config.dynhp.target_compression={cfg.target_compression} needs {target:,} '
+                        f'parameters, but {cfg.min_units} units per layer already take {floor:,}; '
+                        'lower the compression or config.dynhp.min_units.')
+  dense_bytes = run.step_bytes()
+  budget = int(cfg.memory_budget_bytes) or dense_bytes
+  if budget != dense_bytes and cfg.batch_sizing:  # an explicit budget: start at the batch that fits it
+    run.set_batch_size(largest_batch(run, budget, cfg.max_batch_size))
+  return {'params_dense': dense, 'target_params': target, 'dense_step_bytes': dense_bytes,
+          'budget_bytes': budget}
+
+
+def units_to_keep(run: Run, cfg, target_params: int) -> dict[str, np.ndarray] | None:
+  """Kept unit indices per group after one prune: the ``rate`` share of the remaining prunable units,
+  lowest-ranked first, cut where the next removal would take the parameter count below the target."""
+  groups = [g for g in run.groups() if g.prunable]
+  batches = None
+  if cfg.score in structure.DATA_CRITERIA:
+    batches = run.batches(None, cfg.score_examples, run.config.eval_batch_size, seed=run.phase_steps())
+  scores = structure.model_scores(run.model(), groups, cfg.score, batches, seed=run.phase_steps())
+  order = _removal_order(groups, scores, cfg.scope, cfg.min_units)
+  if not order:
+    return None
+  remaining = sum(g.size for g in groups)
+  wanted = min(len(order), max(1, math.ceil(cfg.rate * remaining)))
+  params_after = param_counter(run)
+  removed = order[:wanted]
+  if params_after(_complement(groups, removed)) < target_params:  # last prune: land on the target
+    low, high = 0, wanted  # params(low) >= target > params(high)
+    while high - low > 1:
+      middle = (low + high) // 2
+      if params_after(_complement(groups, order[:middle])) >= target_params:
+        low = middle
+      else:
+        high = middle
+    removed = order[:low]
+    for unit in order[low:]:  # then any later (cheaper) unit whose removal stays on the target
+      if params_after(_complement(groups, removed + [unit])) >= target_params:
+        removed = removed + [unit]
+  return _complement(groups, removed) if removed else None
+
+
+def _removal_order(groups, scores, scope: str, min_units: int) -> list[tuple[str, int]]:
+  """(group, unit) pairs in removal order, leaving ``min_units`` per group."""
+  candidates = []
+  for g in groups:
+    s = np.asarray(scores[g.name], np.float64)
+    ranked = np.argsort(s, kind='stable')[:max(g.size - min_units, 0)]
+    key = (s / max(float(s.mean()), 1e-30) if scope == 'global' else
+           np.argsort(np.argsort(s, kind='stable'), kind='stable') / g.size)
+    candidates += [(float(key[u]), g.name, int(u)) for u in ranked]
+  return [(name, unit) for _, name, unit in sorted(candidates)]
+
+
+def _complement(groups, removed) -> dict[str, np.ndarray]:
+  gone: dict[str, set] = {}
+  for name, unit in removed:
+    gone.setdefault(name, set()).add(unit)
+  return {g.name: np.setdiff1d(np.arange(g.size), sorted(gone[g.name])) for g in groups if g.name in gone}
+
+
+def param_counter(run: Run):
+  """``count(keep)``: parameters of the current network shrunk by ``keep`` (no data moved)."""
+  _, variables = nnx.split(run.model())
+  groups, params = run.groups(), set(jax.tree.leaves(core.leaf_paths(run.state.params)))
+
+  def count(keep) -> int:
+    shapes = structure.shrunk_shapes(groups, keep, variables)
+    return sum(int(np.prod(shape)) for path, shape in shapes.items() if path in params)
+
+  return count
+
+
+def largest_batch(run: Run, budget: int, max_batch_size: int) -> int:
+  """The largest batch (a multiple of the device count) whose compiled step fits ``budget``."""
+  fits = run.step_bytes
+  limit = min(max_batch_size, len(run.splits.train))
+  return edge.largest_batch_within(budget, fits, multiple=run.mesh.size, limit=limit, hint=run.batch_size)

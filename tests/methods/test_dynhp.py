@@ -1,0 +1,88 @@
+"""DynHP: exact parameter target, shrinking optimizer state, batches within the budget, resumable."""
+
+import json
+import runpy
+import shutil
+
+import jax
+import numpy as np
+import pytest
+
+from prunejax import methods
+from prunejax.errors import PrunejaxError
+from prunejax.methods import dynhp as dynhp_lib
+from prunejax.train import Run
+from tests.conftest import REPO
+from tests.methods.test_dense_and_sparse import final_params
+
+
+@pytest.fixture
+def dynhp_config(tiny_config):
+  block = runpy.run_path(str(REPO / 'configs' / 'dynhp_lenet300_fashion_mnist.py'))['dynhp_block']()
+  tiny_config.method, tiny_config.dynhp = 'dynhp', block
+  tiny_config.num_epochs = 4
+  block.target_compression, block.begin_step, block.prune_every, block.rate = 8.0, 5, 5, 0.3
+  block.max_batch_size = 256
+  return tiny_config
+
+
+def test_dynhp_lands_on_the_target_and_batches_stay_within_budget(dynhp_config, tmp_path):
+  run = Run(dynhp_config, tmp_path)
+  summary = dynhp_lib.dynhp(run)
+  final, target = summary['params_final'], summary['target_params']
+  assert target == int(np.ceil(50610 / 8)) and summary['params_total'] == final
+  assert target <= final  # never overshoots ...
+  count = dynhp_lib.param_counter(run)
+  for group in run.groups():  # ... and no further unit could go without falling below the target
+    if group.prunable and group.size > dynhp_config.dynhp.min_units:
+      assert count({group.name: np.arange(1, group.size)}) < target, group.name
+  assert summary['num_prunes'] >= 3 and summary['compression'] == pytest.approx(50610 / final)
+  # Hard pruning: optimizer momenta have the params' (shrunk) shapes.
+  momenta = [x.shape for x in jax.tree.leaves(run.state.opt_state) if x.ndim]
+  assert sorted(momenta) == sorted(x.shape for x in jax.tree.leaves(run.state.params))
+  records = [json.loads(line) for line in (tmp_path / 'metrics.jsonl').read_text().splitlines()]
+  step_bytes = [r['train_step_bytes'] for r in records if 'train_step_bytes' in r]
+  batches = [r['batch_size'] for r in records if 'batch_size' in r]
+  assert max(step_bytes) <= summary['budget_bytes'] == summary['dense_step_bytes']
+  assert summary['peak_step_bytes_ratio'] <= 1.0 and batches[-1] == summary['batch_size_final'] > 32
+  assert batches == sorted(batches)  # the network only shrinks, so the batch only grows
+
+
+def test_without_batch_sizing_memory_falls(dynhp_config, tmp_path):
+  dynhp_config.dynhp.batch_sizing = False
+  summary = methods.train_and_evaluate(dynhp_config, tmp_path)
+  assert summary['batch_size_final'] == 32
+  assert summary['final_step_bytes_ratio'] < summary['mean_step_bytes_ratio'] < 1.0
+
+
+@pytest.mark.parametrize('field,value,message', [
+    ('target_compression', 1.0, 'target_compression=1.0 must be > 1'),
+    ('rate', 1.0, r'rate=1.0 must be in \(0, 1\)'),
+    ('score', 'fisher', "score='fisher' is unknown"),
+    ('target_compression', 5000.0, 'units per layer already take'),
+])
+def test_bad_settings_fail_before_training(dynhp_config, tmp_path, field, value, message):
+  dynhp_config.dynhp[field] = value
+  with pytest.raises(PrunejaxError, match=message):
+    methods.train_and_evaluate(dynhp_config, tmp_path)
+  assert not list(tmp_path.glob('checkpoints/*/state'))
+
+
+def test_resume_after_a_prune_is_bit_identical(dynhp_config, tmp_path):
+  dynhp_config.keep_checkpoints = 100
+  dynhp_config.checkpoint_every_steps = 1000
+  clean = tmp_path / 'clean'
+  methods.train_and_evaluate(dynhp_config, clean)
+  numbers = sorted(int(p.name) for p in (clean / 'checkpoints').iterdir() if p.name.isdigit())
+  metas = [json.loads((clean / 'checkpoints' / str(n) / 'meta' / 'metadata').read_text()) for n in numbers]
+  after_prunes = [n for n, m in zip(numbers, metas) if m['phase'] and m['notes'].get('num_prunes')]
+  assert len(after_prunes) >= 3  # a checkpoint right after each prune
+  for number in (after_prunes[0], after_prunes[-1]):
+    resumed = tmp_path / f'from_{number}'
+    shutil.copytree(clean, resumed)
+    (resumed / 'summary.json').unlink()
+    for later in numbers[numbers.index(number) + 1:]:
+      shutil.rmtree(resumed / 'checkpoints' / str(later))
+    summary = methods.train_and_evaluate(dynhp_config, resumed)
+    jax.tree.map(np.testing.assert_array_equal, final_params(resumed), final_params(clean))
+    assert summary['num_prunes'] == json.loads((clean / 'summary.json').read_text())['num_prunes']
