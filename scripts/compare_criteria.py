@@ -12,10 +12,10 @@ import json
 import pathlib
 import sys
 
-from absl import app, flags, logging
+from absl import flags, logging
 from ml_collections import config_flags
 
-from prunejax import methods, structure
+from prunejax import cli, methods, structure
 from prunejax.errors import PrunejaxError
 from prunejax.report import summary_table
 
@@ -57,4 +57,4 @@ def main(argv):
 
 
 if __name__ == '__main__':
-  app.run(main)
+  cli.run(main)

@@ -7,9 +7,10 @@ Re-running the same command with the same --workdir resumes from the latest chec
 import json
 import sys
 
-from absl import app, flags, logging
+from absl import flags, logging
 from ml_collections import config_flags
 
+from prunejax import cli
 from prunejax.errors import PrunejaxError
 from prunejax.methods import train_and_evaluate
 
@@ -30,4 +31,4 @@ def main(argv):
 
 
 if __name__ == '__main__':
-  app.run(main)
+  cli.run(main)

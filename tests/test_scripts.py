@@ -36,3 +36,12 @@ def test_compare_criteria_refuses_an_unknown_criterion_before_training(tmp_path)
   assert out.returncode != 0
   assert out.stderr.strip().splitlines()[-1].startswith("error: unknown criteria ['fisher']; choose among")
   assert not (tmp_path / 'checkpoints').exists()
+
+
+def test_a_misspelt_config_field_is_one_line_naming_the_nearest(tmp_path):
+  out = run('scripts/train.py', '--config', 'configs/smoke.py', '--workdir', str(tmp_path),
+            '--config.pruning.sparsty=0.5')
+  assert out.returncode != 0
+  assert out.stderr.strip().splitlines()[-1] == (
+      "error: config.pruning has no field 'sparsty' (from --config.pruning.sparsty); did you mean one of "
+      "['sparsity']?")

@@ -13,7 +13,7 @@ DISTRIBUTIONS = ('uniform', 'erk')
 
 
 def check_sparsity(sparsity: float) -> None:
-  if not 0.0 <= sparsity < 1.0:
+  if not isinstance(sparsity, (int, float)) or not 0.0 <= sparsity < 1.0:  # NaN fails too
     raise PrunejaxError(f'sparsity={sparsity} must be in [0, 1) (the fraction of prunable weights removed).')
 
 
@@ -32,13 +32,24 @@ def layer_densities(params, selected, sparsity: float, distribution: str = 'unif
   paths = jax.tree.leaves(leaf_paths(params))
   shapes = [tuple(x.shape) for x in jax.tree.leaves(params)]
   chosen = jax.tree.leaves(selected)
-  fixed = {}
+  fixed, used = {}, set()
+  for pattern in per_layer or {}:
+    try:
+      re.compile(pattern)
+    except re.error as e:
+      raise PrunejaxError(f'per_layer regex {pattern!r} is malformed ({e}); fix config.pruning.per_layer.') from e
   for i, path in enumerate(paths):
     for pattern, layer_sparsity in (per_layer or {}).items():
       if chosen[i] and re.search(pattern, path):
         check_sparsity(layer_sparsity)
         fixed[i] = 1.0 - layer_sparsity
+        used.add(pattern)
         break
+  unused = [p for p in per_layer or {} if p not in used]
+  if unused:
+    prunable = [path for path, c in zip(paths, chosen) if c]
+    raise PrunejaxError(f'per_layer regex {unused[0]!r} matches no prunable parameter (they are '
+                        f'{prunable[:4]}...); fix config.pruning.per_layer.')
   free = [i for i in range(len(paths)) if chosen[i] and i not in fixed]
   sizes = {i: math.prod(shapes[i]) for i in range(len(paths))}
   if distribution == 'uniform':

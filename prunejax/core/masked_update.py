@@ -15,7 +15,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from prunejax.core.masks import apply_masks
+from prunejax.core.masks import apply_masks, check_mask_matches
 from prunejax.core.schedules import PruningSchedule
 
 _is_none = lambda x: x is None
@@ -37,6 +37,7 @@ def masked_update(inner: optax.GradientTransformation, initial_masks,
     raise ValueError('schedule and refresh_masks go together.')
 
   def init(params):
+    check_mask_matches(initial_masks, params)
     return MaskedState(jnp.zeros((), jnp.int32), initial_masks, inner.init(params))
 
   def update(updates, state: MaskedState, params=None):

@@ -31,6 +31,9 @@ def masks_layerwise(scores, densities):
 
   ``densities`` is a pytree of floats (Python or traced) with None on leaves that are not pruned.
   """
+  for d in jax.tree.leaves(densities, is_leaf=_is_none):
+    if isinstance(d, (int, float)) and not 0.0 <= d <= 1.0:
+      raise PrunejaxError(f'density {d} must be in [0, 1] (the kept fraction of a leaf).')
   leaves = [None if d is None else topk.top_k_masks([s], kept_count(d, s.size))[0]
             for d, s in zip(jax.tree.leaves(densities, is_leaf=_is_none), jax.tree.leaves(scores))]
   return jax.tree.unflatten(jax.tree.structure(scores), leaves)
@@ -38,6 +41,8 @@ def masks_layerwise(scores, densities):
 
 def masks_global(scores, selected, sparsity):
   """One threshold across selected leaves: exactly round((1 - sparsity) x total) kept (sparsity may be traced)."""
+  if isinstance(sparsity, (int, float)) and not 0.0 <= sparsity <= 1.0:
+    raise PrunejaxError(f'sparsity={sparsity} must be in [0, 1] (the fraction of selected weights removed).')
   flags = jax.tree.leaves(selected)
   chosen = [s for s, f in zip(jax.tree.leaves(scores), flags) if f]
   total = sum(s.size for s in chosen)
@@ -62,12 +67,16 @@ def check_mask_matches(masks, params) -> None:
 
 def apply_masks(params, masks):
   """Zeroes the pruned entries (exactly) and leaves unmasked leaves untouched."""
+  check_mask_matches(masks, params)
   return jax.tree.map(lambda m, p: p if m is None else jnp.where(m, p, jnp.zeros_like(p)), masks, params,
                       is_leaf=_is_none)
 
 
 def sparsity_summary(params, masks) -> dict[str, float]:
   """Measured zeros: per prunable leaf, over prunable leaves, and over all parameters."""
+  if not jax.tree.leaves(params):
+    raise PrunejaxError('sparsity_summary got no parameters; pass the params pytree.')
+  check_mask_matches(masks, params)
   paths = jax.tree.leaves(leaf_paths(params))
   summary, zeros, size = {}, 0, 0
   all_zeros = all_size = 0

@@ -31,8 +31,10 @@ class PruningSchedule:
     if self.begin_step < 0 or self.update_every < 1:
       raise PrunejaxError(f'pruning begin_step={self.begin_step} must be >= 0 and update_every='
                           f'{self.update_every} >= 1.')
-    if self.kind != 'one_shot' and self.end_step < self.begin_step:
-      raise PrunejaxError(f'pruning end_step={self.end_step} is before begin_step={self.begin_step}.')
+    if self.kind != 'one_shot' and self.end_step <= self.begin_step:
+      raise PrunejaxError(f'pruning schedule {self.kind!r} needs begin_step < end_step (got {self.begin_step} '
+                          f'and {self.end_step}): it would prune nothing before the last refresh; set '
+                          'config.pruning.begin_step/end_step (steps) or use schedule=one_shot.')
 
   @property
   def num_refreshes(self) -> int:

@@ -1,6 +1,8 @@
 """``sparse``: unstructured pruning from ``config.pruning`` — magnitude on a schedule during training,
 or a score at initialisation (SNIP, GraSP, SynFlow, random) and then training with the mask fixed."""
 
+import sys
+
 import ml_collections
 
 from prunejax.errors import PrunejaxError
@@ -21,7 +23,15 @@ def sparse(run: Run) -> dict:
   if pruning.at_init:
     run.once('prune_at_init', lambda: _prune_at_init(run, pruning))
   run.train('train', epochs=run.config.num_epochs)
-  return write_summary(run, 'sparse', pruning.summary())
+  return write_summary(run, 'sparse', pruning.summary(), check=_reached_target)
+
+
+def _reached_target(summary: dict) -> None:
+  """A run whose measured sparsity misses its target says so (e.g. a schedule that ends after training)."""
+  if abs(summary['sparsity'] - summary['target_sparsity']) > 1e-3:
+    summary['warning'] = (f'measured sparsity {summary["sparsity"]:.4f} misses the target '
+                          f'{summary["target_sparsity"]}: does config.pruning.end_step fall within training?')
+    print(f'warning: {summary["warning"]}', file=sys.stderr, flush=True)
 
 
 def _prune_at_init(run: Run, pruning: Pruning) -> None:

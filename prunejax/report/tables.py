@@ -25,3 +25,11 @@ def _cell(summary, key, fmt):
     return '-'
   value = summary[key]
   return fmt.format(value * _SCALE[key] if key in _SCALE else value)
+
+
+def markdown_table(summaries: Sequence[dict[str, Any]], columns) -> str:
+  """The same rows as a GitHub-flavoured Markdown table, for REPORT.md files."""
+  header = [title for _, title, _ in columns]
+  rows = [[_cell(summary, key, fmt) for key, _, fmt in columns] for summary in summaries]
+  line = lambda cells: '| ' + ' | '.join(cells) + ' |'
+  return '\n'.join([line(header), line(['---'] * len(header))] + [line(r) for r in rows])

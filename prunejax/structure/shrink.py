@@ -57,7 +57,12 @@ def make_plan(groups: Sequence[Group], keep: Mapping[str, Sequence[int]], variab
         raise PrunejaxError(f'keep-mask for group {name!r} has shape {indices.shape}; it needs '
                             f'({group.size},), one flag per channel.')
       indices = np.flatnonzero(indices)
-    indices = np.asarray(sorted(set(int(i) for i in indices.ravel())), np.int64)
+    if indices.size and not np.issubdtype(indices.dtype, np.integer):
+      raise PrunejaxError(f'keep indices for group {name!r} must be integers or a boolean mask, got '
+                          f'{indices.dtype}.')
+    if len(np.unique(indices)) != indices.size:
+      raise PrunejaxError(f'keep indices for group {name!r} repeat a channel; give each kept channel once.')
+    indices = np.sort(indices.ravel()).astype(np.int64)
     if not group.prunable and len(indices) != group.size:
       raise PrunejaxError(f'group {name!r} cannot be shrunk: it {group.reason}.')
     if len(indices) == 0 or indices[0] < 0 or indices[-1] >= group.size:

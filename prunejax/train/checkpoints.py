@@ -9,12 +9,23 @@ phase, data cursor...): to restore a shrunk network, read ``latest_meta()``, reb
 
 import json
 import pathlib
+import sys
+import zlib
 from typing import Any
 
 import jax
+import numpy as np
 import orbax.checkpoint as ocp
+
 from prunejax.core.paths import leaf_paths
 from prunejax.errors import PrunejaxError
+
+
+def digest(state) -> list[str]:
+  """CRC-32 of every array of ``state``, sorted: Orbax does not checksum array data, so a checkpoint
+  records this at save and a restore verifies it (sorted, so any tree form of the same arrays agrees)."""
+  return sorted(f'{zlib.crc32(np.ascontiguousarray(x).tobytes()):08x}:{np.asarray(x).dtype}:'
+                f'{"x".join(map(str, np.shape(x)))}' for x in jax.tree.leaves(jax.device_get(state)))
 
 
 def param_shapes(params) -> dict[str, list[int]]:
@@ -37,20 +48,55 @@ class Checkpointer:
     number = self._manager.latest_step()
     if number is None:
       return None
+    return self._read_meta(number)
+
+  def _read_meta(self, number: int) -> dict:
     return self._manager.restore(number, args=ocp.args.Composite(meta=ocp.args.JsonRestore())).meta
 
-  def restore(self, abstract_state, fingerprint: dict[str, Any] | None = None) -> tuple[Any, dict] | None:
-    """The latest (state, meta), or None when there is no checkpoint; raises if it is another run's."""
-    number = self._manager.latest_step()
+  def latest_intact(self) -> tuple[int, dict] | None:
+    """(number, meta) of the newest checkpoint whose arrays read back with the digest they were saved
+    with; a damaged one (flipped bytes, truncated or missing files, junk) is named in a one-line warning
+    and left on disk. None when there is no checkpoint; ``PrunejaxError`` when none is intact."""
+    self._manager.reload()
+    numbers = sorted(self._manager.all_steps(), reverse=True)
+    for number in numbers:
+      try:
+        meta = self._read_meta(number)
+        raw = self._manager.restore(number, args=ocp.args.Composite(state=ocp.args.StandardRestore())).state
+        intact = 'digest' not in meta or digest(raw) == meta['digest']
+        problem = 'its arrays do not match the digest saved with them'
+      except Exception as e:  # pylint: disable=broad-except  (any read failure means damaged)
+        intact, problem = False, f'it cannot be read ({type(e).__name__})'
+      if intact:
+        return number, meta
+      print(f'warning: checkpoint {self.directory}/{number} is damaged: {problem}; falling back to an '
+            'older one (the damaged one is left on disk).', file=sys.stderr, flush=True)
+    if numbers:
+      raise PrunejaxError(f'no intact checkpoint in {self.directory} (checked {numbers}); move it away '
+                          'and re-run to start over, or restore the directory from a backup.')
+    return None
+
+  def restore(self, abstract_state, fingerprint: dict[str, Any] | None = None,
+              number: int | None = None) -> tuple[Any, dict] | None:
+    """(state, meta) of checkpoint ``number`` (default the latest), or None when there is none; raises
+    if it is another run's."""
+    number = self._manager.latest_step() if number is None else number
     if number is None:
       return None
-    meta = self.latest_meta()
+    meta = self._read_meta(number)
     if fingerprint is not None:
       self.check_fingerprint(meta, fingerprint)
       self._check_shapes(meta, param_shapes(abstract_state.params), number)
     restored = self._manager.restore(
         number, args=ocp.args.Composite(state=ocp.args.StandardRestore(abstract_state)))
     return restored.state, meta
+
+  def restore_network(self, abstract_network: dict, number: int) -> dict:
+    """Only ``{'params': ..., 'model_state': ...}`` of checkpoint ``number`` (no optimizer state, so no
+    need to know the optimizer that trained it)."""
+    args = ocp.args.PyTreeRestore(abstract_network, partial_restore=True,
+                                  restore_args=ocp.checkpoint_utils.construct_restore_args(abstract_network))
+    return self._manager.restore(number, args=ocp.args.Composite(state=args)).state
 
   def check_fingerprint(self, meta: dict, fingerprint: dict[str, Any]) -> None:
     """Raises ``PrunejaxError`` naming the first config field where ``meta`` and ``fingerprint`` differ."""
@@ -77,7 +123,7 @@ class Checkpointer:
     """Saves ``state`` and ``meta`` (plus the parameter shapes) as the newest checkpoint; its number."""
     latest = self._manager.latest_step()
     number = 0 if latest is None else latest + 1
-    meta = dict(meta, param_shapes=param_shapes(state.params))
+    meta = dict(meta, param_shapes=param_shapes(state.params), digest=digest(state))
     self._manager.save(number, args=ocp.args.Composite(
         state=ocp.args.StandardSave(state), meta=ocp.args.JsonSave(json.loads(json.dumps(meta)))),
         force=True)

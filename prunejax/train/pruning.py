@@ -25,6 +25,9 @@ SCHEDULED = ('magnitude',)  # pruned during training on a schedule; every other 
 def check_pruning_config(cfg: ml_collections.ConfigDict) -> None:
   """Start-up checks of ``config.pruning`` (the regex is checked once the params exist)."""
   if cfg.method == 'none':
+    if cfg.sparsity:
+      raise PrunejaxError(f'config.pruning.sparsity={cfg.sparsity} has no effect with pruning.method=none; '
+                          'set pruning.method (magnitude, snip, ...) or leave sparsity at 0.')
     return
   core.SCORERS.check(cfg.method)
   core.check_sparsity(cfg.sparsity)

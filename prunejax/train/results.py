@@ -3,6 +3,7 @@ method's own), a final record in ``metrics.jsonl``, and ``plots/*.png``."""
 
 import json
 import math
+from collections.abc import Callable
 from typing import Any
 
 from prunejax import core, edge
@@ -33,18 +34,26 @@ def measure(run: Run) -> dict[str, Any]:
           'train_step_bytes': run.step_bytes()}
 
 
-def write_summary(run: Run, method: str, extra: dict[str, Any] | None = None) -> dict[str, Any]:
-  """Evaluates and measures the current network, writes summary.json and the plots, closes the run."""
+def write_summary(run: Run, method: str, extra: dict[str, Any] | None = None,
+                  check: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
+  """Evaluates and measures the current network, writes summary.json and the plots, closes the run.
+
+  ``check(summary)`` may add a method's warnings before it is written.
+  """
   config = run.config
   test = run.evaluate(None, 'test')
   summary = {
       'test_accuracy': test['accuracy'], 'test_loss': test['loss'], **measure(run),
       'train_seconds': run.train_seconds, 'dataset': config.dataset, 'model': config.model,
       'method': method, 'epochs': config.num_epochs, 'steps': int(run.state.step),
-      'batch_size': run.batch_size, 'num_devices': run.mesh.size, **(extra or {}),
+      'batch_size': run.batch_size, 'num_devices': run.mesh.size,
+      'peak_step_bytes': run.memory['peak_step_bytes'], 'mean_step_bytes': run.mean_step_bytes(),
+      'examples_seen': run.examples_seen(), **(extra or {}),
   }
   if len(run.splits.validation):
     summary.update({f'validation_{k}': v for k, v in run.evaluate(None, 'validation').items()})
+  if check is not None:
+    check(summary)
   bad = sorted(k for k, v in summary.items() if isinstance(v, float) and not math.isfinite(v))
   if bad:
     raise PrunejaxError(f'{run.workdir}: {bad} are not finite (the run diverged); no summary written: '

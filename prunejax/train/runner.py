@@ -17,6 +17,7 @@ model — with the batch size, the data cursors and the operation log. Rule for 
 import collections
 import json
 import math
+import os
 import pathlib
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -60,7 +61,13 @@ class Run:
   def __init__(self, config: ml_collections.ConfigDict, workdir: str | pathlib.Path):
     self.config = config
     self.workdir = pathlib.Path(workdir)
-    self.workdir.mkdir(parents=True, exist_ok=True)
+    try:
+      self.workdir.mkdir(parents=True, exist_ok=True)
+      if not os.access(self.workdir, os.W_OK | os.X_OK):
+        raise PermissionError(self.workdir)
+    except OSError as e:
+      raise PrunejaxError(f'--workdir {self.workdir} cannot be written ({type(e).__name__}); pick a '
+                          'writable directory.') from e
     self.mesh = sharding.data_mesh(config.num_devices)
     sharding.check_batch_divisible(config.batch_size, self.mesh)
     sharding.check_batch_divisible(config.eval_batch_size, self.mesh, 'config.eval_batch_size')
@@ -96,7 +103,8 @@ class Run:
     self.cursors: dict[str, Cursor] = {}
     self._checkpointer = None
     self.fingerprint = fingerprint(config)
-    self._saved = self.checkpointer.latest_meta() if (self.workdir / 'checkpoints').exists() else None
+    intact = self.checkpointer.latest_intact() if (self.workdir / 'checkpoints').exists() else None
+    self._saved_number, self._saved = intact if intact else (None, None)
     if self._saved is not None:
       self.checkpointer.check_fingerprint(self._saved, self.fingerprint)
     self.results: list[Any] = list(self._saved['results']) if self._saved else []
@@ -151,17 +159,30 @@ class Run:
   def _fresh_state(self) -> TrainState:
     return init_train_state(self._base_params, self._base_model_state, self.optimizer, self.config.seed)
 
+  def _saved_architecture(self):
+    """(defs, params, model_state, keep) of the config's model shrunk as the chosen checkpoint records."""
+    keep = {name: np.asarray(indices) for name, indices in self._saved['keep'].items()}
+    if not keep:
+      return self.base_defs, self._base_params, self._base_model_state, keep
+    return (*split_model(structure.shrink(self.new_model(), keep, self.base_groups())), keep)
+
+  def saved_network(self) -> tuple[ModelDefs, Any, Any]:
+    """(defs, params, model_state) of the latest intact checkpoint, without its optimizer state: a
+    finished run's network for measurement, whatever optimizer its method used."""
+    if self._saved is None:
+      raise PrunejaxError(f'{self.workdir} has no checkpoint; run the config first.')
+    defs, params, model_state, _ = self._saved_architecture()
+    abstract = jax.eval_shape(lambda: {'params': params, 'model_state': model_state})
+    network = self.checkpointer.restore_network(abstract, self._saved_number)
+    return defs, network['params'], network['model_state']
+
   def _restore_or_init(self) -> TrainState:
     if self._saved is None:
       return jax.device_put(self._fresh_state(), sharding.replicated(self.mesh))
     meta = self._saved
-    keep = {name: np.asarray(indices) for name, indices in meta['keep'].items()}
-    defs, params, model_state = self.base_defs, self._base_params, self._base_model_state
-    if keep:
-      model = self.new_model()
-      defs, params, model_state = split_model(structure.shrink(model, keep, self.base_groups()))
+    defs, params, model_state, keep = self._saved_architecture()
     abstract = jax.eval_shape(lambda: init_train_state(params, model_state, self.optimizer, self.config.seed))
-    state, _ = self.checkpointer.restore(abstract, self.fingerprint)
+    state, _ = self.checkpointer.restore(abstract, self.fingerprint, self._saved_number)
     self.defs, self.keep, self.batch_size = defs, keep, int(meta['batch_size'])
     self.cursors = {name: Cursor(**c) for name, c in meta['cursors'].items()}
     self.notes, self.memory = dict(meta['notes']), dict(meta['memory'])
@@ -409,8 +430,10 @@ class Run:
     return averaged
 
   def _check_finite(self, pending) -> None:
-    """Refuses to checkpoint a diverged state: the loss of the steps since the last log must be finite."""
-    if pending and not bool(jnp.all(jnp.isfinite(jnp.stack([m['loss'] for m in pending])))):
+    """Refuses to checkpoint a diverged state: the losses since the last log and the params must be
+    finite (checked where a save syncs anyway, not every step)."""
+    losses = np.asarray(jax.device_get([m['loss'] for m in pending]))
+    if not np.isfinite(losses).all() or not bool(_all_finite(self._state.params)):
       raise PrunejaxError(self._diverged(int(self._state.step)))
 
   def _diverged(self, step: int) -> str:
@@ -458,3 +481,8 @@ class Run:
     if self._checkpointer is not None:
       self._checkpointer.close()
     self.log.close()
+
+
+@jax.jit
+def _all_finite(tree) -> jax.Array:
+  return jnp.all(jnp.asarray([jnp.all(jnp.isfinite(x)) for x in jax.tree.leaves(tree)] or [True]))

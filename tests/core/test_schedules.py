@@ -28,7 +28,8 @@ def test_polynomial_is_cubic_and_reaches_the_target_at_the_last_refresh():
 
 @pytest.mark.parametrize('kwargs,message', [
     (dict(kind='cosine', sparsity=0.5), 'unknown pruning schedule'),
-    (dict(kind='polynomial', sparsity=0.5, begin_step=10, end_step=5), 'end_step=5 is before'),
+    (dict(kind='polynomial', sparsity=0.5, begin_step=10, end_step=5), 'needs begin_step < end_step'),
+    (dict(kind='polynomial', sparsity=0.9, begin_step=0, end_step=0), 'needs begin_step < end_step'),
     (dict(kind='iterative', sparsity=0.5, update_every=0), 'update_every=0'),
 ])
 def test_bad_schedules_are_refused(kwargs, message):

@@ -105,3 +105,42 @@ def test_dense_step_bytes_exclude_the_dataset(tiny_config, tmp_path):
   params_bytes = 4 * summary['params_total']
   # params + SGD momentum + gradients + a batch: a few times the params, far from the dataset's size.
   assert 2 * params_bytes < summary['train_step_bytes'] < 8 * params_bytes
+
+
+def test_a_diverging_run_stops_with_one_line_and_keeps_the_last_good_checkpoint(tiny_config, tmp_path):
+  tiny_config.optimizer.learning_rate = 1e6
+  tiny_config.checkpoint_every_steps = 1  # every step would be saved: the diverged ones must not be
+  with pytest.raises(PrunejaxError, match=r'training diverged by step \d+ .*lower config.optimizer.learning_rate'):
+    train_and_evaluate(tiny_config, tmp_path)
+  assert not (tmp_path / 'summary.json').exists()
+  for step_dir in (p for p in (tmp_path / 'checkpoints').iterdir() if p.name.isdigit()):
+    state = ocp.StandardCheckpointer().restore((step_dir / 'state').absolute())
+    assert all(np.isfinite(x).all() for x in jax.tree.leaves(state['params']))
+  for line in (tmp_path / 'metrics.jsonl').read_text().splitlines():
+    json.loads(line)  # valid JSON: no NaN written
+
+
+@pytest.mark.parametrize('overrides,message', [
+    ({'method': 'none', 'sparsity': 0.9}, 'has no effect with pruning.method=none'),
+    ({'method': 'magnitude', 'sparsity': 0.9, 'schedule': 'polynomial'}, 'needs begin_step < end_step'),
+    ({'method': 'magnitude', 'sparsity': 0.5, 'scope': 'layerwise', 'per_layer': {'nothing$': 0.1}},
+     "per_layer regex 'nothing\\$' matches no prunable parameter"),
+])
+def test_settings_that_would_be_ignored_are_refused(tiny_config, tmp_path, overrides, message):
+  with tiny_config.ignore_type():
+    tiny_config.pruning.update(overrides)
+  with pytest.raises(PrunejaxError, match=message):
+    train_and_evaluate(tiny_config, tmp_path)
+
+
+def test_a_schedule_ending_after_training_warns_in_the_summary(tiny_config, tmp_path):
+  tiny_config.pruning.update({'method': 'magnitude', 'sparsity': 0.8, 'schedule': 'polynomial',
+                              'begin_step': 5, 'end_step': 5000, 'update_every': 5})
+  summary = train_and_evaluate(tiny_config, tmp_path)
+  assert summary['sparsity'] < 0.8 and 'misses the target 0.8' in summary['warning']
+
+
+def test_an_unwritable_workdir_is_refused_at_start(tiny_config, tmp_path):
+  (tmp_path / 'file').write_text('')
+  with pytest.raises(PrunejaxError, match='cannot be written'):
+    train_and_evaluate(tiny_config, tmp_path / 'file' / 'run')

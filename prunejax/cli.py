@@ -1,0 +1,50 @@
+"""What every script's command line shares: one-line errors for config overrides that name no field.
+
+``ml_collections``' config flags raise a traceback for ``--config.nosuch=1``; ``run(main)`` checks the
+overrides against the config file first and names the field and its nearest existing ones.
+"""
+
+import difflib
+import runpy
+import sys
+from collections.abc import Callable, Sequence
+
+import ml_collections
+from absl import app
+
+
+def override_errors(argv: Sequence[str]) -> list[str]:
+  """One message per ``--config.a.b=value`` whose path does not exist in the ``--config`` file."""
+  path = next((a.split('=', 1)[1] for a in argv if a.startswith('--config=')), None)
+  if path is None and '--config' in argv and argv.index('--config') + 1 < len(argv):
+    path = argv[argv.index('--config') + 1]
+  if path is None:
+    return []
+  try:
+    config = runpy.run_path(path)['get_config']()
+  except (OSError, KeyError) as e:
+    return [f'cannot load --config {path}: {e}']
+  errors = []
+  for arg in argv:
+    if not arg.startswith('--config.'):
+      continue
+    node, parts = config, arg[len('--config.'):].split('=', 1)[0].split('.')
+    for depth, part in enumerate(parts):
+      if isinstance(node, (ml_collections.ConfigDict, dict)) and part in node:
+        node = node[part]
+        continue
+      where = '.'.join(['config'] + parts[:depth])
+      names = list(node.keys()) if isinstance(node, (ml_collections.ConfigDict, dict)) else []
+      near = difflib.get_close_matches(part, names, n=3, cutoff=0.5) or sorted(names)[:8]
+      errors.append(f'{where} has no field {part!r} (from {arg.split("=", 1)[0]}); '
+                    f'did you mean one of {near}?')
+      break
+  return errors
+
+
+def run(main: Callable[[list[str]], None]) -> None:
+  """``absl.app.run(main)`` after checking the config overrides (one line and exit 2 on a bad one)."""
+  errors = override_errors(sys.argv[1:])
+  if errors:
+    sys.exit(f'error: {errors[0]}')
+  app.run(main)

@@ -1,0 +1,8 @@
+"""One-command reproductions of the papers: grids of ordinary runs summarised in a REPORT.md."""
+
+from prunejax.reproductions import dynhp
+from prunejax.reproductions.grid import Entry, base_config, paired_latency, run_grid
+
+PAPERS = {'dynhp': dynhp.reproduce}
+
+__all__ = ['Entry', 'PAPERS', 'base_config', 'dynhp', 'paired_latency', 'run_grid']
