@@ -21,6 +21,7 @@ def dynhp_block() -> ml_collections.ConfigDict:
   cfg.prune_every = 100
   cfg.score = 'contribution'  # ‖incoming‖·‖outgoing‖; or l1, l2, mean_abs, bn_scale, taylor, mean_activation, random
   cfg.scope = 'global'  # global (scores / their layer's mean) | layerwise (rank within the layer)
+  cfg.cost_aware = True  # global: rank by importance per parameter a unit takes with it
   cfg.min_units = 4  # units every layer keeps
   cfg.score_examples = 1024  # for the data scores (taylor, mean_activation)
   cfg.batch_sizing = True  # after each prune, the largest batch whose step fits the budget

@@ -14,8 +14,10 @@ unknown is a field of ``config.dynhp``. Our algorithm:
         shrink params, BatchNorm statistics and optimizer state — the arrays really shrink ("hard")
         batch ← largest batch whose compiled step fits the budget (dynamic batch sizing)
 
-Ranking is global over units whose scores are divided by their group's mean (scales differ by layer),
-or per layer (``scope='layerwise'``: by rank within the group). Training length is in epochs, so a bigger
+Ranking is global over units whose scores are divided by their group's mean (scales differ by layer)
+and, with ``cost_aware``, by the parameters a unit of that group takes with it — the least important
+per parameter freed goes first, so cheap units of narrow layers are not emptied to save little — or per
+layer (``scope='layerwise'``: by rank within the group). Training length is in epochs, so a bigger
 batch means fewer steps; ``lr_scaling`` may scale the learning rate with the batch.
 """
 
@@ -92,7 +94,7 @@ def dynhp(run: Run) -> dict:
       'mean_step_bytes_ratio': run.mean_step_bytes() / dense_bytes,
       'final_step_bytes_ratio': run.step_bytes() / dense_bytes, 'batch_size_final': run.batch_size,
       'num_prunes': run.notes.get('num_prunes', 0), 'score': cfg.score, 'scope': cfg.scope,
-      'batch_sizing': bool(cfg.batch_sizing), 'lr_scaling': cfg.lr_scaling,
+      'batch_sizing': bool(cfg.batch_sizing), 'lr_scaling': cfg.lr_scaling, 'cost_aware': bool(cfg.cost_aware),
       'units_final': {name: len(kept) for name, kept in run.keep.items()},
   })
 
@@ -123,12 +125,16 @@ def units_to_keep(run: Run, cfg, target_params: int) -> dict[str, np.ndarray] | 
   if cfg.score in structure.DATA_CRITERIA:
     batches = run.batches(None, cfg.score_examples, run.config.eval_batch_size, seed=run.phase_steps())
   scores = structure.model_scores(run.model(), groups, cfg.score, batches, seed=run.phase_steps())
-  order = _removal_order(groups, scores, cfg.scope, cfg.min_units)
+  params_after = param_counter(run)
+  costs = None
+  if cfg.cost_aware:  # parameters a unit of each group takes with it (its in- and out-weights, bias...)
+    total = params_after({})
+    costs = {g.name: total - params_after({g.name: np.arange(1, g.size)}) for g in groups if g.size > 1}
+  order = _removal_order(groups, scores, cfg.scope, cfg.min_units, costs)
   if not order:
     return None
   remaining = sum(g.size for g in groups)
   wanted = min(len(order), max(1, math.ceil(cfg.rate * remaining)))
-  params_after = param_counter(run)
   removed = order[:wanted]
   if params_after(_complement(groups, removed)) < target_params:  # last prune: land on the target
     low, high = 0, wanted  # params(low) >= target > params(high)
@@ -145,14 +151,17 @@ def units_to_keep(run: Run, cfg, target_params: int) -> dict[str, np.ndarray] | 
   return _complement(groups, removed) if removed else None
 
 
-def _removal_order(groups, scores, scope: str, min_units: int) -> list[tuple[str, int]]:
-  """(group, unit) pairs in removal order, leaving ``min_units`` per group."""
+def _removal_order(groups, scores, scope: str, min_units: int, costs=None) -> list[tuple[str, int]]:
+  """(group, unit) pairs in removal order, leaving ``min_units`` per group; with ``costs`` (parameters
+  per unit of each group) the global key is importance per parameter freed."""
   candidates = []
   for g in groups:
     s = np.asarray(scores[g.name], np.float64)
     ranked = np.argsort(s, kind='stable')[:max(g.size - min_units, 0)]
     key = (s / max(float(s.mean()), 1e-30) if scope == 'global' else
            np.argsort(np.argsort(s, kind='stable'), kind='stable') / g.size)
+    if costs is not None and scope == 'global' and g.name in costs:
+      key = key / max(costs[g.name], 1)
     candidates += [(float(key[u]), g.name, int(u)) for u in ranked]
   return [(name, unit) for _, name, unit in sorted(candidates)]
 

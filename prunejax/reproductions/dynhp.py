@@ -108,6 +108,35 @@ def rows(root: pathlib.Path, summaries: dict[str, dict], model: str, tag: str) -
   return out
 
 
+ABLATION_SCORES = ('l1', 'l2', 'mean_activation', 'taylor', 'random')
+ABLATION_LR = ('none', 'linear')
+
+
+def ablation(root: pathlib.Path, mode: dict, summaries: dict[str, dict]) -> str:
+  """LeNet-300-100 at 10x: DynHP with each unit score (batch sizing on), each learning-rate scaling, and
+  without cost-aware ranking: the measurement behind the defaults."""
+  def variant(field, value):
+    def make(_):
+      config = run_config('lenet300', 'dynhp', mode)
+      config.dynhp.target_compression = 10.0
+      config.dynhp[field] = value
+      return config
+    return make
+
+  entries = ([Entry(f'ablation_score_{s}', variant('score', s)) for s in ABLATION_SCORES] +
+             [Entry(f'ablation_lr_{v}', variant('lr_scaling', v)) for v in ABLATION_LR] +
+             [Entry('ablation_not_cost_aware', variant('cost_aware', False))])
+  summaries.update(run_grid(root, entries, summaries))
+  reference = summaries['dynhp_lenet300_10x']
+  keys = ('score', 'lr_scaling', 'cost_aware', 'test_accuracy', 'params_final', 'units_final')
+  table = [{k: s[k] for k in keys} for s in [reference] + [summaries[e.name] for e in entries]]
+  columns = (('score', 'unit score', '{}'), ('lr_scaling', 'lr scaling', '{}'),
+             ('cost_aware', 'cost-aware', '{}'), ('units_final', 'final units', '{}'),
+             ('test_accuracy', 'test accuracy', '{:.2%}'), ('params_final', 'final params', '{:,}'))
+  return ('### Ablation: unit score and learning-rate scaling (LeNet-300-100, 10x, batch sizing on)\n\n'
+          + markdown_table(table, columns) + '\n')
+
+
 def reproduce(root: pathlib.Path, quick: bool) -> pathlib.Path:
   """Runs (or resumes) every grid, then writes ``root/REPORT.md`` and its plots."""
   mode = MODES['quick' if quick else 'full']
@@ -128,6 +157,7 @@ def reproduce(root: pathlib.Path, quick: bool) -> pathlib.Path:
                       f'DynHP: {dynhp_summary["num_prunes"]} prunes, final units '
                       f'{dynhp_summary["units_final"]}, batch {dynhp_summary["batch_size_final"]}.\n\n'
                       f'{figures}\n')
+  sections.append(ablation(root, mode, summaries))
   report = root / 'REPORT.md'
   report.write_text(HEADER.format(mode='quick' if quick else 'full', epochs=mode['epochs'],
                                   begin=mode['begin_epochs'], every=mode['prune_every'],

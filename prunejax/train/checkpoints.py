@@ -96,7 +96,8 @@ class Checkpointer:
     need to know the optimizer that trained it)."""
     args = ocp.args.PyTreeRestore(abstract_network, partial_restore=True,
                                   restore_args=ocp.checkpoint_utils.construct_restore_args(abstract_network))
-    return self._manager.restore(number, args=ocp.args.Composite(state=args)).state
+    with ocp.PyTreeCheckpointer() as reader:
+      return reader.restore(self.directory / str(number) / 'state', args=args)
 
   def check_fingerprint(self, meta: dict, fingerprint: dict[str, Any]) -> None:
     """Raises ``PrunejaxError`` naming the first config field where ``meta`` and ``fingerprint`` differ."""
