@@ -1,6 +1,6 @@
 """Reproduces one paper's experiments as a grid of resumable runs and writes runs/<paper>/REPORT.md.
 
-python scripts/reproduce.py dynhp [--quick] [--root runs/dynhp]
+python scripts/reproduce.py dynhp [--quick] [--ablation] [--root runs/dynhp]
 Re-running resumes: finished runs are read back, an interrupted one continues from its checkpoint.
 """
 
@@ -13,6 +13,7 @@ from prunejax.errors import PrunejaxError
 from prunejax.reproductions import PAPERS
 
 _QUICK = flags.DEFINE_bool('quick', False, 'Short settings (minutes on 2 CPU cores) instead of the full grid.')
+_ABLATION = flags.DEFINE_bool('ablation', None, 'Also run the ablations (default: in full mode only).')
 _ROOT = flags.DEFINE_string('root', None, 'Directory of the runs and REPORT.md (default runs/<paper>[_quick]).')
 
 
@@ -24,7 +25,7 @@ def main(argv):
   paper = argv[1]
   root = pathlib.Path(_ROOT.value or f'runs/{paper}{"_quick" if _QUICK.value else ""}')
   try:
-    report = PAPERS[paper](root, _QUICK.value)
+    report = PAPERS[paper](root, _QUICK.value, _ABLATION.value)
   except PrunejaxError as e:
     sys.exit(f'error: {e}')
   print(f'\n{report.read_text()}\nwritten to {report}')

@@ -18,9 +18,9 @@ from prunejax.reproductions.grid import Entry, base_config, paired_latency, run_
 MODELS = {'lenet300': 'dynhp_lenet300_fashion_mnist.py', 'lenet5': 'dynhp_lenet5_fashion_mnist.py'}
 MODES = {
     'full': {'epochs': {'lenet300': 20, 'lenet5': 20}, 'compressions': (10.0, 5.0), 'begin_epochs': 1.0,
-             'prune_every': 100},
+             'prune_every': 100, 'ablation': True},
     'quick': {'epochs': {'lenet300': 8, 'lenet5': 4}, 'compressions': (10.0,), 'begin_epochs': 0.5,
-              'prune_every': 50},
+              'prune_every': 50, 'ablation': False},
 }
 STEPS_PER_EPOCH = 421  # Fashion-MNIST: 54,000 training examples (10% validation) / batch 128
 VARIANTS = ('dense', 'dynhp', 'dynhp_fixed_batch', 'small_dense', 'magnitude')
@@ -112,7 +112,7 @@ ABLATION_SCORES = ('l1', 'l2', 'mean_activation', 'taylor', 'random')
 ABLATION_LR = ('none', 'linear')
 
 
-def ablation(root: pathlib.Path, mode: dict, summaries: dict[str, dict]) -> str:
+def ablation_section(root: pathlib.Path, mode: dict, summaries: dict[str, dict]) -> str:
   """LeNet-300-100 at 10x: DynHP with each unit score (batch sizing on), each learning-rate scaling, and
   without cost-aware ranking: the measurement behind the defaults."""
   def variant(field, value):
@@ -137,8 +137,9 @@ def ablation(root: pathlib.Path, mode: dict, summaries: dict[str, dict]) -> str:
           + markdown_table(table, columns) + '\n')
 
 
-def reproduce(root: pathlib.Path, quick: bool) -> pathlib.Path:
-  """Runs (or resumes) every grid, then writes ``root/REPORT.md`` and its plots."""
+def reproduce(root: pathlib.Path, quick: bool, ablation: bool | None = None) -> pathlib.Path:
+  """Runs (or resumes) every grid, then writes ``root/REPORT.md`` and its plots; the ablation runs in
+  full mode unless ``ablation`` says otherwise."""
   mode = MODES['quick' if quick else 'full']
   summaries: dict[str, dict] = {}
   sections = []
@@ -157,7 +158,8 @@ def reproduce(root: pathlib.Path, quick: bool) -> pathlib.Path:
                       f'DynHP: {dynhp_summary["num_prunes"]} prunes, final units '
                       f'{dynhp_summary["units_final"]}, batch {dynhp_summary["batch_size_final"]}.\n\n'
                       f'{figures}\n')
-  sections.append(ablation(root, mode, summaries))
+  if mode['ablation'] if ablation is None else ablation:
+    sections.append(ablation_section(root, mode, summaries))
   report = root / 'REPORT.md'
   report.write_text(HEADER.format(mode='quick' if quick else 'full', epochs=mode['epochs'],
                                   begin=mode['begin_epochs'], every=mode['prune_every'],

@@ -301,7 +301,7 @@ class Run:
     progress = tqdm.tqdm(total=estimate, initial=self._phase['steps'], leave=False, unit='step',
                          disable=None if self.config.progress_bar else True,
                          desc=f'{name}: {self.config.model} on {view.name}')
-    last_print = time.monotonic()
+    last_print, steps_at_print = time.monotonic(), self._phase['steps']
     self._write(int(state.step), {}, view)
     while not done():
       train_step = self.compiled_train_step(view)
@@ -334,9 +334,13 @@ class Run:
       if record:
         progress.set_postfix(loss=f'{record["train_loss"]:.3f}', acc=f'{record["train_accuracy"]:.3f}')
       if progress.disable and time.monotonic() - last_print > self.config.get('progress_every_seconds', 30):
-        last_print = time.monotonic()
+        rate = (time.monotonic() - last_print) / max(self._phase['steps'] - steps_at_print, 1)
+        last_print, steps_at_print = time.monotonic(), self._phase['steps']
+        left = max(estimate - self._phase['steps'], 0) * rate
+        loss = self._logged.get('train', {}).get('train_loss', float('nan'))
         print(f'{name}: step {self._phase["steps"]}/~{estimate}, epoch {cursor.position(n):.2f}, '
-              f'{(time.perf_counter() - started) / max(self._phase["steps"], 1) * 1e3:.0f} ms/step', flush=True)
+              f'loss {loss:.3f}, batch {self.batch_size}, {rate * 1e3:.0f} ms/step, ~{left:.0f} s left',
+              flush=True)
       self.train_seconds += time.perf_counter() - started
       started = time.perf_counter()
       if done():
