@@ -1,7 +1,8 @@
 """PNG plots of runs against the training step, drawn from their ``metrics.jsonl`` (matplotlib, Agg).
 
 One figure per quantity (accuracy, loss, parameters, batch size, step bytes), one line per run and
-metric, with the phase boundaries of a single run marked; several workdirs share each figure.
+metric, with the phase boundaries of a single run marked; several workdirs share each figure (then
+accuracy and loss show the validation curves only).
 """
 
 import json
@@ -44,7 +45,10 @@ def plot_runs(workdirs: Sequence[str | pathlib.Path], out_dir: str | pathlib.Pat
     fig, ax = plt.subplots(figsize=(6.4, 4.0))
     drawn = 0
     for run_name, records in runs.items():
-      for key in keys:
+      # Several runs on one figure: validation curves only, or the figure is unreadable.
+      shown = [k for k in keys if len(runs) == 1 or not k.startswith('train_')] or keys
+      last_x = max((r[x] for r in records if x in r), default=0)
+      for key in shown:
         points = _series(records, key, x)
         if not points:
           continue
@@ -52,7 +56,7 @@ def plot_runs(workdirs: Sequence[str | pathlib.Path], out_dir: str | pathlib.Pat
         step_like = key in ('params', 'batch_size', 'train_step_bytes')
         label_text = key if len(runs) == 1 else f'{run_name}: {key}'
         if step_like:  # piecewise constant between changes: extend to the last logged step
-          steps, values = steps + (records[-1].get(x, steps[-1]),), values + (values[-1],)
+          steps, values = steps + (last_x,), values + (values[-1],)
           ax.step(steps, values, where='post', label=label_text)
         else:
           ax.plot(steps, values, label=label_text, marker='.' if len(steps) < 30 else None)
