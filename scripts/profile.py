@@ -4,6 +4,7 @@ one training step, and median latency at each batch size under config.edge.threa
 python scripts/profile.py --config configs/default.py [--out runs/profile/default.json]
 """
 
+import functools
 import json
 import pathlib
 import sys
@@ -21,17 +22,16 @@ flags.mark_flags_as_required(['config'])
 
 def profile(config):
   import optax  # pylint: disable=g-import-not-at-top
-  from flax import nnx  # pylint: disable=g-import-not-at-top
   from prunejax.data.sources import DATASET_SHAPES, check_dataset_name  # pylint: disable=g-import-not-at-top
   from prunejax.models import create_model  # pylint: disable=g-import-not-at-top
-  from prunejax.train import init_train_state, split_model, update_step_bytes  # pylint: disable=g-import-not-at-top
+  from prunejax.train import apply_model, init_train_state, split_model, update_step_bytes  # pylint: disable=g-import-not-at-top
 
   check_dataset_name(config.dataset)
   shape, classes = DATASET_SHAPES[config.dataset]
   classes = len(config.classes) if config.classes and config.remap_labels else classes
   defs, params, model_state = split_model(create_model(config.model, shape, classes, config.seed,
                                                        **config.model_kwargs.to_dict()))
-  apply = lambda p, s, x: nnx.merge(defs.eval, p, s)(x)
+  apply = functools.partial(apply_model, defs.eval)
   figures = edge.profile_model(apply, params, model_state, shape, tuple(config.edge.batch_sizes), repeats=20)
   tx = optax.sgd(0.1, momentum=0.9)
   state = init_train_state(params, model_state, tx, 0)

@@ -13,9 +13,23 @@ CONTRACT_KEYS = {'test_accuracy', 'test_loss', 'params_total', 'params_nonzero',
                  'flops_per_example', 'train_step_bytes', 'train_seconds', 'dataset', 'model', 'method'}
 
 
+def checkpoint_numbers(workdir):
+  return sorted(int(p.name) for p in (workdir / 'checkpoints').iterdir() if p.name.isdigit())
+
+
 def final_params(workdir):
-  steps = sorted(int(p.name) for p in (workdir / 'checkpoints').iterdir() if p.name.isdigit())
-  return ocp.StandardCheckpointer().restore((workdir / 'checkpoints' / str(steps[-1]) / 'state').absolute())
+  number = checkpoint_numbers(workdir)[-1]
+  return ocp.StandardCheckpointer().restore((workdir / 'checkpoints' / str(number) / 'state').absolute())
+
+
+def killed_after(clean, number, workdir):
+  """A copy of the finished run in ``clean`` as if killed right after its checkpoint ``number``."""
+  shutil.copytree(clean, workdir)
+  (workdir / 'summary.json').unlink()
+  for later in checkpoint_numbers(clean):
+    if later > number:
+      shutil.rmtree(workdir / 'checkpoints' / str(later))
+  return workdir
 
 
 def test_training_learns_and_writes_the_results_contract(tiny_config, tmp_path):

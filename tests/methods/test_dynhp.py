@@ -2,7 +2,6 @@
 
 import json
 import runpy
-import shutil
 
 import jax
 import numpy as np
@@ -13,7 +12,7 @@ from prunejax.errors import PrunejaxError
 from prunejax.methods import dynhp as dynhp_lib
 from prunejax.train import Run
 from tests.conftest import REPO
-from tests.methods.test_dense_and_sparse import final_params
+from tests.methods.test_dense_and_sparse import final_params, killed_after
 
 
 @pytest.fixture
@@ -78,11 +77,7 @@ def test_resume_after_a_prune_is_bit_identical(dynhp_config, tmp_path):
   after_prunes = [n for n, m in zip(numbers, metas) if m['phase'] and m['notes'].get('num_prunes')]
   assert len(after_prunes) >= 3  # a checkpoint right after each prune
   for number in (after_prunes[0], after_prunes[-1]):
-    resumed = tmp_path / f'from_{number}'
-    shutil.copytree(clean, resumed)
-    (resumed / 'summary.json').unlink()
-    for later in numbers[numbers.index(number) + 1:]:
-      shutil.rmtree(resumed / 'checkpoints' / str(later))
+    resumed = killed_after(clean, number, tmp_path / f'from_{number}')
     summary = methods.train_and_evaluate(dynhp_config, resumed)
     jax.tree.map(np.testing.assert_array_equal, final_params(resumed), final_params(clean))
     assert summary['num_prunes'] == json.loads((clean / 'summary.json').read_text())['num_prunes']

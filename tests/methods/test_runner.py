@@ -2,7 +2,6 @@
 shrink, after a batch change, between phases, in another view), and writes the results contract."""
 
 import json
-import shutil
 
 import jax
 import numpy as np
@@ -11,7 +10,7 @@ import pytest
 from prunejax import methods
 from prunejax.train import Run
 from tests.methods import toy_method
-from tests.methods.test_dense_and_sparse import final_params
+from tests.methods.test_dense_and_sparse import final_params, killed_after
 
 
 @pytest.fixture
@@ -57,11 +56,7 @@ def test_resume_from_any_checkpoint_is_bit_identical(toy_config, tmp_path):
   # Right after a shrink (step 10), right after a batch change (30), between the two phases (the
   # second save at 50, after the 'last_shrink' operation).
   for number in (numbers[0], numbers[3], numbers[6]):
-    resumed = tmp_path / f'from_{number}'
-    shutil.copytree(clean, resumed)
-    (resumed / 'summary.json').unlink()
-    for later in numbers[numbers.index(number) + 1:]:
-      shutil.rmtree(resumed / 'checkpoints' / str(later))
+    resumed = killed_after(clean, number, tmp_path / f'from_{number}')
     summary = methods.train_and_evaluate(toy_config, resumed)
     jax.tree.map(np.testing.assert_array_equal, final_params(resumed), expected)
     assert summary['units'] == 127
