@@ -81,3 +81,17 @@ def test_resume_after_a_prune_is_bit_identical(dynhp_config, tmp_path):
     summary = methods.train_and_evaluate(dynhp_config, resumed)
     jax.tree.map(np.testing.assert_array_equal, final_params(resumed), final_params(clean))
     assert summary['num_prunes'] == json.loads((clean / 'summary.json').read_text())['num_prunes']
+
+
+def test_small_dense_trains_dynhps_final_shape_from_scratch(dynhp_config, tmp_path):
+  pruned = methods.train_and_evaluate(dynhp_config, tmp_path / 'dynhp')
+  config = dynhp_config.copy_and_resolve_references()
+  config.method = 'small_dense'
+  del config['dynhp']
+  config.small_dense = {'widths_from': str(tmp_path / 'dynhp')}
+  summary = methods.train_and_evaluate(config, tmp_path / 'small')
+  assert summary['params_total'] == pruned['params_final']
+  assert summary['units_final'] == pruned['units_final'] and summary['test_accuracy'] > 0.5
+  config.small_dense.widths_from = str(tmp_path / 'nowhere')
+  with pytest.raises(PrunejaxError, match='widths_from=.*must be the --workdir of a finished run'):
+    methods.train_and_evaluate(config, tmp_path / 'small2')
