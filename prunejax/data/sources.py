@@ -15,6 +15,7 @@ from prunejax.errors import PrunejaxError
 
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
 os.environ.setdefault('NO_GCE_CHECK', 'true')
+os.environ.setdefault('TF_ENABLE_ONEDNN_OPTS', '0')  # TF only reads data here; its oneDNN notice is noise
 
 DEFAULT_MANUAL_DIR = '/usr/share/datasets/fashion-mnist'
 OWN_BUILDERS = ('digits', 'synthetic_images', 'fashion_mnist_idx')
