@@ -34,6 +34,8 @@ from prunejax.methods.registry import check_no_pruning, register_method
 from prunejax.train import LR_SCALING, Run, write_summary
 
 SCORES = structure.ALL_CRITERIA
+DEFAULTS = ('target_compression', 'rate', 'begin_step', 'prune_every', 'score', 'scope', 'cost_aware',
+            'min_units', 'score_examples', 'batch_sizing', 'memory_budget_bytes', 'max_batch_size', 'lr_scaling')
 SCOPES = ('global', 'layerwise')
 
 
@@ -43,6 +45,12 @@ def check(config: ml_collections.ConfigDict) -> None:
   if cfg is None:
     raise PrunejaxError('config.method=dynhp needs a config.dynhp block; start from '
                         'configs/dynhp_lenet300_fashion_mnist.py.')
+  missing = sorted(set(DEFAULTS) - set(cfg.keys()))
+  if missing:
+    raise PrunejaxError(f'config.dynhp lacks {missing}; start from configs/dynhp_lenet300_fashion_mnist.py.')
+  for name in ('target_compression', 'rate'):
+    if isinstance(cfg[name], bool) or not isinstance(cfg[name], (int, float)):
+      raise PrunejaxError(f'config.dynhp.{name}={cfg[name]!r} must be a number.')
   if not cfg.target_compression > 1:
     raise PrunejaxError(f'config.dynhp.target_compression={cfg.target_compression} must be > 1.')
   if not 0 < cfg.rate < 1:
@@ -72,11 +80,12 @@ def dynhp(run: Run) -> dict:
 
   def prune(run: Run) -> None:
     due = run.notes.get('next_prune_examples', cfg.begin_step * reference)
-    if run.examples_seen() < due or run.params_count() <= plan['target_params']:
+    if run.notes.get('done') or run.examples_seen() < due:
       return
     run.notes['next_prune_examples'] = due + cfg.prune_every * reference
     keep = units_to_keep(run, cfg, plan['target_params'])
-    if keep is None:  # every group at its minimum: the target is out of reach
+    if keep is None:  # landed on the target (no unit can go without falling below it)
+      run.notes['done'] = True
       return
     run.shrink(keep)
     run.notes['num_prunes'] = run.notes.get('num_prunes', 0) + 1

@@ -62,7 +62,7 @@ class Checkpointer:
     for number in numbers:
       try:
         meta = self._read_meta(number)
-        raw = self._manager.restore(number, args=ocp.args.Composite(state=ocp.args.StandardRestore())).state
+        raw = self._read_host_arrays(number)
         intact = 'digest' not in meta or digest(raw) == meta['digest']
         problem = 'its arrays do not match the digest saved with them'
       except Exception as e:  # pylint: disable=broad-except  (any read failure means damaged)
@@ -85,11 +85,21 @@ class Checkpointer:
       return None
     meta = self._read_meta(number)
     if fingerprint is not None:
-      self.check_fingerprint(meta, fingerprint)
+      self.check_fingerprint(meta, fingerprint, number)
       self._check_shapes(meta, param_shapes(abstract_state.params), number)
     restored = self._manager.restore(
         number, args=ocp.args.Composite(state=ocp.args.StandardRestore(abstract_state)))
     return restored.state, meta
+
+  def _read_host_arrays(self, number: int):
+    """Every array of checkpoint ``number`` as host numpy arrays: no device placement, so a run on
+    another device count can verify it."""
+    path = self.directory / str(number) / 'state'
+    with ocp.PyTreeCheckpointer() as reader:
+      metadata = reader.metadata(path)
+      tree = metadata.item_metadata.tree if hasattr(metadata, 'item_metadata') else metadata.tree
+      args = jax.tree.map(lambda _: ocp.RestoreArgs(restore_type=np.ndarray), tree)
+      return reader.restore(path, args=ocp.args.PyTreeRestore(restore_args=args))
 
   def restore_network(self, abstract_network: dict, number: int) -> dict:
     """Only ``{'params': ..., 'model_state': ...}`` of checkpoint ``number`` (no optimizer state, so no
@@ -99,9 +109,9 @@ class Checkpointer:
     with ocp.PyTreeCheckpointer() as reader:
       return reader.restore(self.directory / str(number) / 'state', args=args)
 
-  def check_fingerprint(self, meta: dict, fingerprint: dict[str, Any]) -> None:
+  def check_fingerprint(self, meta: dict, fingerprint: dict[str, Any], number: int | None = None) -> None:
     """Raises ``PrunejaxError`` naming the first config field where ``meta`` and ``fingerprint`` differ."""
-    number = self._manager.latest_step()
+    number = self._manager.latest_step() if number is None else number
     saved = meta.get('fingerprint', {})
     # JSON turns tuples into lists; compare in the JSON form.
     current = json.loads(json.dumps(fingerprint))

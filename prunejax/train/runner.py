@@ -106,7 +106,7 @@ class Run:
     intact = self.checkpointer.latest_intact() if (self.workdir / 'checkpoints').exists() else None
     self._saved_number, self._saved = intact if intact else (None, None)
     if self._saved is not None:
-      self.checkpointer.check_fingerprint(self._saved, self.fingerprint)
+      self.checkpointer.check_fingerprint(self._saved, self.fingerprint, self._saved_number)
     self.results: list[Any] = list(self._saved['results']) if self._saved else []
     self._op = 0  # index of the next operation the method performs
     self._phase: dict | None = None  # the phase in progress (JSON), as checkpointed
@@ -119,6 +119,8 @@ class Run:
     # training-memory account: peak and examples-weighted sum of the compiled step bytes.
     self.notes: dict[str, Any] = {}
     self.memory = {'peak_step_bytes': 0, 'byte_examples': 0, 'examples': 0}
+    if self._saved is not None:
+      self._adopt_saved_record()
     if self._saved:
       print(f'{self.workdir}: resuming from step {self._saved["step"]} ({len(self.results)} operations '
             'done; finished ones are replayed from the checkpoint, not re-run)', flush=True)
@@ -179,14 +181,20 @@ class Run:
   def _restore_or_init(self) -> TrainState:
     if self._saved is None:
       return jax.device_put(self._fresh_state(), sharding.replicated(self.mesh))
-    meta = self._saved
-    defs, params, model_state, keep = self._saved_architecture()
+    params, model_state = self._saved_shapes
     abstract = jax.eval_shape(lambda: init_train_state(params, model_state, self.optimizer, self.config.seed))
     state, _ = self.checkpointer.restore(abstract, self.fingerprint, self._saved_number)
+    return jax.device_put(state, sharding.replicated(self.mesh))
+
+  def _adopt_saved_record(self) -> None:
+    """Architecture, batch size, cursors, notes and memory account from the chosen checkpoint's record,
+    at construction (they do not depend on the optimizer): only the arrays are restored lazily."""
+    meta = self._saved
+    defs, params, model_state, keep = self._saved_architecture()
     self.defs, self.keep, self.batch_size = defs, keep, int(meta['batch_size'])
+    self._saved_shapes = (params, model_state)
     self.cursors = {name: Cursor(**c) for name, c in meta['cursors'].items()}
     self.notes, self.memory = dict(meta['notes']), dict(meta['memory'])
-    return jax.device_put(state, sharding.replicated(self.mesh))
 
   def base_groups(self) -> list[structure.Group]:
     return self._traced(self.base_defs, self._base_params, self._base_model_state)
