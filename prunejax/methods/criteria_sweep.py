@@ -25,7 +25,9 @@ def load_trained(config: ml_collections.ConfigDict, workdir) -> Run:
   """The finished run of ``config`` in ``workdir`` (trained first, or resumed, unless it is complete)."""
   if not (pathlib.Path(workdir) / 'summary.json').exists():
     train_and_evaluate(config, workdir)
-  return Run(config, workdir)
+  run = Run(config, workdir)
+  run.use_saved_network()  # whatever optimizer the method used (e.g. sparse's masked one)
+  return run
 
 
 def prune_channels(run: Run, criterion: str, ratio: float, scope: str = 'layerwise',

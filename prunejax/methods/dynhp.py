@@ -196,6 +196,6 @@ def param_counter(run: Run):
 
 def largest_batch(run: Run, budget: int, max_batch_size: int) -> int:
   """The largest batch (a multiple of the device count) whose compiled step fits ``budget``."""
-  fits = run.step_bytes
   limit = min(max_batch_size, len(run.splits.train))
-  return edge.largest_batch_within(budget, fits, multiple=run.mesh.size, limit=limit, hint=run.batch_size)
+  return edge.largest_batch_within(budget, run.step_bytes, multiple=run.mesh.size, limit=limit,
+                                   hint=run.batch_size)

@@ -178,6 +178,15 @@ class Run:
     network = self.checkpointer.restore_network(abstract, self._saved_number)
     return defs, network['params'], network['model_state']
 
+  def use_saved_network(self) -> None:
+    """Makes the latest checkpoint's network the current state, with a fresh state of ``run.optimizer``:
+    a finished run's network to measure or prune further, whatever optimizer its method trained it with."""
+    defs, params, model_state = self.saved_network()
+    state = init_train_state(params, model_state, self.optimizer, self.config.seed)
+    self.defs = defs
+    self.state = state.replace(step=jnp.asarray(self._saved['step'], jnp.int32),
+                               examples_seen=jnp.asarray(self.memory['examples'], jnp.int32))
+
   def _restore_or_init(self) -> TrainState:
     if self._saved is None:
       return jax.device_put(self._fresh_state(), sharding.replicated(self.mesh))

@@ -31,3 +31,12 @@ def test_taylor_ranks_channels_like_the_leave_one_out_oracle(tiny_config, tmp_pa
   assert [r['group'] for r in rows] == ['hidden/0/kernel', 'hidden/1/kernel']
   for row in rows:
     assert row['taylor'] > 0.5 and abs(row['random']) < 0.3
+
+
+def test_a_sparse_run_is_swept_whatever_optimizer_trained_it(tiny_config, tmp_path):
+  tiny_config.pruning.update({'method': 'magnitude', 'sparsity': 0.5, 'begin_step': 5})
+  summary = methods.train_and_evaluate(tiny_config, tmp_path)
+  run = methods.load_trained(tiny_config, tmp_path)  # restored without the masked optimizer's state
+  rows = methods.criteria_sweep(run, ['l1'], [0.5], score_examples=64)
+  np.testing.assert_allclose(rows[0]['test_accuracy'], summary['test_accuracy'])
+  assert int(run.state.step) == summary['steps'] and rows[1]['channels_kept'] == 200
