@@ -89,3 +89,27 @@ def _mark_phases(ax, records, x):
       ax.axvline(record[x], color='grey', lw=0.8, ls=':')
       ax.annotate(record['phase'], (record[x], 1.0), xycoords=('data', 'axes fraction'),
                   fontsize='x-small', rotation=90, va='top', ha='right', color='grey')
+
+
+def plot_points(series: dict[str, Sequence[tuple[float, float]]], path: str | pathlib.Path, xlabel: str,
+                ylabel: str, log_x: bool = False, title: str = '') -> pathlib.Path:
+  """One scatter-and-line series per label (points sorted by x), e.g. accuracy against size ratio."""
+  path = pathlib.Path(path)
+  path.parent.mkdir(parents=True, exist_ok=True)
+  fig, ax = plt.subplots(figsize=(6.4, 4.2))
+  for label, points in series.items():
+    if points:
+      xs, ys = zip(*sorted(points))
+      ax.plot(xs, ys, marker='o', linestyle='--' if 'upai' in label.lower() else '-', label=label)
+  if log_x:
+    ax.set_xscale('log')
+  ax.set_xlabel(xlabel)
+  ax.set_ylabel(ylabel)
+  if title:
+    ax.set_title(title)
+  ax.grid(alpha=0.3)
+  ax.legend(fontsize='x-small', ncol=2)
+  fig.tight_layout()
+  fig.savefig(path, dpi=100)
+  plt.close(fig)
+  return path

@@ -6,6 +6,9 @@ scorer (``random``, ``snip``, ``grasp``, ``synflow``, a user's): pruning at init
 step 0 on a per-class score batch, then the sparse network is trained with its mask fixed).
 """
 
+import contextlib
+import time
+
 import jax
 import jax.numpy as jnp
 import ml_collections
@@ -91,6 +94,13 @@ class Pruning:
                          opt_state=optax.tree_utils.tree_set(state.opt_state, masks=masks))
 
   def masks_at_init(self, defs: ModelDefs, params, model_state, splits: Splits, seed: int):
+    return self.scored_masks_at_init(defs, params, model_state, splits, seed)['masks']
+
+  def scored_masks_at_init(self, defs: ModelDefs, params, model_state, splits: Splits, seed: int,
+                           with_scores: bool = False) -> dict:
+    """The scorer's masks at initialisation (and, ``with_scores``, its element scores at the end of
+    scoring — SynFlow's last round — for ranking whole channels), with the seconds spent compiling and
+    computing them (measured apart: ``compile_seconds``, ``score_seconds``)."""
     indices = score_batch(splits, self.cfg.score_batch_per_class, seed)
     x, y = gather_batch(jnp.asarray(splits.train.images), jnp.asarray(splits.train.labels),
                         jnp.asarray(indices), jnp.asarray(splits.mean), jnp.asarray(splits.std))
@@ -106,11 +116,23 @@ class Pruning:
     kwargs = {'synflow': {'rounds': self.cfg.synflow_rounds},
               'grasp': {'temperature': self.cfg.grasp_temperature, 'prune': self.cfg.grasp_prune}}
     scorer = core.get_scorer(self.cfg.method, **kwargs.get(self.cfg.method, {}))
-    compute = jax.jit(lambda p: scorer.masks(p, context, self.selected, self.cfg.sparsity, self.densities))
-    if self.cfg.method == 'synflow':
-      with jax.enable_x64(True):  # SynFlow's products of |θ| overflow float32 in deep nets
-        return compute(params)
-    return compute(params)
+
+    def compute(p):
+      masks = scorer.masks(p, context, self.selected, self.cfg.sparsity, self.densities)
+      if not with_scores:
+        return {'masks': masks}
+      # SynFlow's scores depend on the mask (iterated); the one-shot scorers' are those it ranked.
+      scored = core.apply_masks(p, masks) if self.cfg.method == 'synflow' else p
+      return {'masks': masks, 'scores': scorer.scores(scored, context)}
+
+    # SynFlow's products of |θ| overflow float32 in deep nets.
+    with jax.enable_x64(True) if self.cfg.method == 'synflow' else contextlib.nullcontext():
+      started = time.perf_counter()
+      compiled = jax.jit(compute).lower(params).compile()
+      compiled_at = time.perf_counter()
+      result = jax.block_until_ready(compiled(params))
+    return {**result, 'compile_seconds': compiled_at - started,
+            'score_seconds': time.perf_counter() - compiled_at}
 
   def summary(self) -> dict[str, float | str]:
     return {'target_sparsity': self.cfg.sparsity, 'pruning_method': self.cfg.method,

@@ -127,11 +127,11 @@ class Run:
 
   # ---- the network and its state -------------------------------------------------------------------
 
-  def new_model(self):
-    """A fresh instance of the config's model (its initialisers, its seed)."""
+  def new_model(self, seed: int | None = None):
+    """A fresh instance of the config's model (its initialisers; the config's seed unless given)."""
     c = self.config
-    return create_model(c.model, self.splits.input_shape, self.splits.num_classes, c.seed,
-                        **c.model_kwargs.to_dict())
+    return create_model(c.model, self.splits.input_shape, self.splits.num_classes,
+                        c.seed if seed is None else seed, **c.model_kwargs.to_dict())
 
   @property
   def checkpointer(self) -> Checkpointer:
