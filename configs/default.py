@@ -54,8 +54,13 @@ def get_config() -> ml_collections.ConfigDict:
   config.pruning.exclude = r'(^|/)classifier(/|$)'  # ... minus these (the output layer stays dense)
   config.pruning.score_batch_per_class = 10  # PaI: examples per class in the score batch
   config.pruning.synflow_rounds = 100
+  # float64 | scaled_float32 (float32 tensors as mantissa x 2^exponent: no overflow, no float64 needed)
+  # | auto (float64 on CPU/GPU, scaled_float32 on TPU)
+  config.pruning.synflow_precision = 'auto'
   config.pruning.grasp_temperature = 200.0
   config.pruning.grasp_prune = 'highest'  # GraSP removes the highest -θ⊙Hg (the paper's convention)
+  config.pruning.grasp_over = 'prunable'  # g and Hg over the prunable kernels (reference code) | all
+  config.pruning.score_mode = 'train'  # BatchNorm while SNIP/GraSP score: train (batch stats) | eval
 
   # Edge measurement (scripts/profile.py; summary.json of training runs uses batch_sizes).
   config.edge = ml_collections.ConfigDict()

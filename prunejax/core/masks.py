@@ -40,7 +40,13 @@ def masks_layerwise(scores, densities):
 
 
 def masks_global(scores, selected, sparsity):
-  """One threshold across selected leaves: exactly round((1 - sparsity) x total) kept (sparsity may be traced)."""
+  """One threshold across selected leaves: exactly round((1 - sparsity) x total) kept (sparsity may be traced).
+
+  Ties at the threshold are broken by position (earlier leaves, then earlier entries, kept first). The
+  SynFlow authors' reference code removes the int(sparsity x total) lowest (``kthvalue`` threshold,
+  every score above it kept): its count is total - int(sparsity x total), which differs from ours by at
+  most one weight, plus any ties at its threshold.
+  """
   if isinstance(sparsity, (int, float)) and not 0.0 <= sparsity <= 1.0:
     raise PrunejaxError(f'sparsity={sparsity} must be in [0, 1] (the fraction of selected weights removed).')
   flags = jax.tree.leaves(selected)

@@ -14,6 +14,7 @@ import jax
 import jax.numpy as jnp
 
 from prunejax.core.masks import apply_masks, masks_global, masks_layerwise
+from prunejax.core.scaled_eval import scaled_eval
 from prunejax.errors import PrunejaxError
 from prunejax.registry import Registry
 
@@ -35,38 +36,73 @@ def snip(loss_fn: Callable, params):
   return jax.tree.map(lambda p, g: jnp.abs(p * g), params, grads)
 
 
-def grasp(loss_at_temperature: Callable, params, temperature: float = 200.0, prune: str = 'highest'):
+def grasp(loss_at_temperature: Callable, params, temperature: float = 200.0, prune: str = 'highest',
+          selected=None):
   """GraSP's S = -θ ⊙ Hg with g = ∇L(logits/T), returned so that higher means keep.
 
   The paper removes the weights with the *highest* S (``prune='highest'``, the default: we return -S);
   ``prune='lowest'`` returns S itself, for the variant that removes the lowest.
-  Hg is a Hessian-vector product: the JVP of the gradient along g (g held constant).
+  Hg is a Hessian-vector product: the JVP of the gradient along g (g held constant). With ``selected``
+  (a pytree of bools), g and H are taken over the selected (prunable) leaves only, the others held
+  fixed — the SynFlow authors' reference implementation; their scores are 0. Without it, over all
+  parameters (biases, BatchNorm scales too), as the GraSP paper's equations read.
   """
   if prune not in ('highest', 'lowest'):
     raise PrunejaxError(f"grasp prune={prune!r} must be 'highest' or 'lowest'.")
-  grad_fn = jax.grad(lambda p: loss_at_temperature(p, temperature))
-  g = jax.lax.stop_gradient(grad_fn(params))
-  _, hg = jax.jvp(grad_fn, (params,), (g,))
-  s = jax.tree.map(lambda p, h: -p * h, params, hg)
-  return jax.tree.map(jnp.negative, s) if prune == 'highest' else s
+  leaves, treedef = jax.tree.flatten(params)
+  flags = [True] * len(leaves) if selected is None else [bool(f) for f in jax.tree.leaves(selected)]
+  chosen = [leaf for leaf, f in zip(leaves, flags) if f]
+
+  def with_chosen(values):
+    values = iter(values)
+    return jax.tree.unflatten(treedef, [next(values) if f else leaf for leaf, f in zip(leaves, flags)])
+
+  grad_fn = jax.grad(lambda values: loss_at_temperature(with_chosen(values), temperature))
+  g = jax.lax.stop_gradient(grad_fn(chosen))
+  _, hg = jax.jvp(grad_fn, (chosen,), (g,))
+  sign = -1.0 if prune == 'lowest' else 1.0  # S = -θ⊙Hg; 'highest' returns -S = θ⊙Hg
+  scores = iter([sign * p * h for p, h in zip(chosen, hg)])
+  return jax.tree.unflatten(treedef, [next(scores) if f else jnp.zeros_like(leaf)
+                                      for leaf, f in zip(leaves, flags)])
 
 
-def synflow_scores(forward: Callable, params, input_shape):
-  """|θ ⊙ ∂R/∂θ| with R = Σ forward(|θ|, 𝟙): data-free synaptic flow, in float64 where available."""
-  dtype = jnp.float64 if jax.config.jax_enable_x64 else jnp.float32
-  abs_params = jax.tree.map(lambda p: jnp.abs(p).astype(dtype), params)
-  ones = jnp.ones((1,) + tuple(input_shape), dtype)
-  grads = jax.grad(lambda p: jnp.sum(forward(p, ones)))(abs_params)
-  return jax.tree.map(lambda p, g: jnp.abs(p * g).astype(jnp.float32), abs_params, grads)
+SYNFLOW_PRECISIONS = ('float64', 'scaled_float32')
+
+
+def synflow_scores(forward: Callable, params, input_shape, precision: str = 'float64'):
+  """|θ ⊙ ∂R/∂θ| with R = Σ forward(|θ|, 𝟙): data-free synaptic flow.
+
+  ``float64``: computed in float64 where enabled (``jax.enable_x64``), else float32, which overflows in
+  deep nets. ``scaled_float32``: float32 with every tensor carried as mantissa · 2^exponent
+  (``scaled_eval``): the float64 ranking without float64 (TPUs have none). Either way the scores come
+  out multiplied by one power of two (the largest in [1, 2)), which no mask depends on.
+  """
+  if precision not in SYNFLOW_PRECISIONS:
+    raise PrunejaxError(f'synflow precision={precision!r} must be one of {SYNFLOW_PRECISIONS}.')
+  ones_like = lambda dtype: jnp.ones((1,) + tuple(input_shape), dtype)
+  if precision == 'scaled_float32':
+    abs_params = jax.tree.map(lambda p: jnp.abs(p).astype(jnp.float32), params)
+    mantissa = lambda p: jnp.sum(scaled_eval(forward, p, ones_like(jnp.float32))[0])
+    grads = jax.grad(mantissa)(abs_params)
+  else:
+    dtype = jnp.float64 if jax.config.jax_enable_x64 else jnp.float32
+    abs_params = jax.tree.map(lambda p: jnp.abs(p).astype(dtype), params)
+    grads = jax.grad(lambda p: jnp.sum(forward(p, ones_like(dtype))))(abs_params)
+  scores = jax.tree.map(lambda p, g: jnp.abs(p * g), abs_params, grads)
+  # Scores sum to R in every layer (10⁷⁰ in ResNet-56): scaled by one power of two so the largest is in
+  # [1, 2) before they become float32, which would otherwise hold inf and rank nothing.
+  peak = jnp.max(jnp.stack([jnp.max(s) for s in jax.tree.leaves(scores)]))
+  shift = jnp.where(peak > 0, jnp.floor(jnp.log2(jnp.where(peak > 0, peak, 1.0))), 0.0)
+  return jax.tree.map(lambda s: (s * jnp.exp2(-shift).astype(s.dtype)).astype(jnp.float32), scores)
 
 
 def synflow_masks(forward: Callable, params, input_shape, selected, sparsity: float, rounds: int = 100,
-                  densities=None):
+                  densities=None, precision: str = 'float64'):
   """Iterative SynFlow: round r of ``rounds`` keeps (1 - sparsity)^(r / rounds) with one global
   threshold, or, given per-leaf ``densities``, each leaf's density^(r / rounds)."""
   def one_round(r, masks):
     fraction = (r + 1.0) / rounds
-    scores = synflow_scores(forward, apply_masks(params, masks), input_shape)
+    scores = synflow_scores(forward, apply_masks(params, masks), input_shape, precision)
     scores = jax.tree.map(lambda m, s: s if m is None else jnp.where(m, s, -1.0), masks, scores,
                           is_leaf=lambda x: x is None)  # pruned stay pruned
     if densities is None:
@@ -79,12 +115,14 @@ def synflow_masks(forward: Callable, params, input_shape, selected, sparsity: fl
 
 @dataclasses.dataclass(frozen=True)
 class ScoreContext:
-  """What a scorer may use: a loss on the score batch, a forward pass, a key, the input shape."""
+  """What a scorer may use: a loss on the score batch, a forward pass, a key, the input shape, and
+  which leaves are prunable."""
   loss_fn: Callable | None = None  # params -> scalar
   loss_at_temperature: Callable | None = None  # (params, T) -> scalar
   forward: Callable | None = None  # (params, x) -> outputs, eval mode
   key: jax.Array | None = None
   input_shape: tuple[int, ...] = ()
+  selected: Any = None  # pytree of bools: the prunable leaves
 
 
 @dataclasses.dataclass(frozen=True)
@@ -152,9 +190,13 @@ class Grasp(Scorer):
   name = 'grasp'
   temperature: float = 200.0
   prune: str = 'highest'
+  over: str = 'prunable'  # g and Hg over the prunable leaves (the reference code) or 'all' parameters
 
   def scores(self, params, context):
-    return grasp(context.loss_at_temperature, params, self.temperature, self.prune)
+    if self.over not in ('prunable', 'all'):
+      raise PrunejaxError(f"grasp over={self.over!r} must be 'prunable' or 'all'.")
+    selected = context.selected if self.over == 'prunable' else None
+    return grasp(context.loss_at_temperature, params, self.temperature, self.prune, selected)
 
 
 @register_scorer
@@ -162,10 +204,11 @@ class Grasp(Scorer):
 class SynFlow(Scorer):
   name = 'synflow'
   rounds: int = 100
+  precision: str = 'float64'  # or 'scaled_float32' (see synflow_scores)
 
   def scores(self, params, context):
-    return synflow_scores(context.forward, params, context.input_shape)
+    return synflow_scores(context.forward, params, context.input_shape, self.precision)
 
   def masks(self, params, context, selected, sparsity, densities=None):
     return synflow_masks(context.forward, params, context.input_shape, selected, sparsity, self.rounds,
-                         densities)
+                         densities, self.precision)

@@ -187,9 +187,9 @@ def rectify(run: Run, shrunk_groups, reinit: str) -> None:
                      zip(jax.tree.leaves(core.leaf_paths(run.initial_params)), jax.tree.leaves(run.initial_params))}
   # The unmasked values the reshaped leaves start from: the initial draw (sliced), rescaled to the new
   # fan-in, or a fresh draw of the model's initialisers at the new shape.
-  seed = run.config.seed + (1 if reinit == 'changed' else 0)
-  wide = split_model(run.new_model(seed=seed))[1]
-  fresh = split_model(structure.shrink(run.new_model(seed=seed), run.keep, run.base_groups()))[1]
+  model = run.new_model(seed=run.config.seed + (1 if reinit == 'changed' else 0))
+  wide = split_model(model)[1]
+  fresh = split_model(structure.shrink(model, run.keep, run.base_groups()))[1]
   if reinit != 'none':
     fresh = structure.rescale_fan_in(wide, fresh)
   changed = lambda path, leaf: tuple(leaf.shape) != tuple(original_shapes[path])

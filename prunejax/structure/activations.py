@@ -17,7 +17,8 @@ from flax import nnx
 from jax.extend import core as jex_core
 
 from prunejax.errors import PrunejaxError
-from prunejax.structure.graph import called_jaxpr, trace
+from prunejax.core.jaxprs import called_jaxpr
+from prunejax.structure.graph import trace
 from prunejax.structure.groups import Tap, Trace
 from prunejax.structure.shrink import eval_split
 

@@ -16,6 +16,7 @@ import jax
 import numpy as np
 from jax.extend import core as jex_core
 
+from prunejax.core.jaxprs import called_jaxpr
 from prunejax.core.paths import leaf_paths
 from prunejax.errors import PrunejaxError
 from prunejax.structure.groups import Group, Member, Tap, Trace
@@ -32,9 +33,6 @@ REDUCTIONS = {'reduce_sum', 'reduce_max', 'reduce_min', 'reduce_prod', 'argmax',
               'reduce_or'}
 WINDOWED = {'reduce_window_max', 'reduce_window_min', 'reduce_window_sum', 'reduce_window',
             'cumsum', 'cummax', 'cummin', 'cumprod', 'cumlogsumexp'}
-CALLS = {'pjit': 'jaxpr', 'jit': 'jaxpr', 'closed_call': 'call_jaxpr', 'core_call': 'call_jaxpr',
-         'custom_jvp_call': 'call_jaxpr', 'custom_vjp_call': 'call_jaxpr',
-         'custom_vjp_call_jaxpr': 'fun_jaxpr', 'remat': 'jaxpr', 'checkpoint': 'jaxpr'}
 
 
 # What the walker knows about a jaxpr value.
@@ -357,18 +355,6 @@ class _Walker:
         offset += shape[axis]
       layouts.append(tuple(joined))
     return _Activation(tuple(layouts))
-
-
-def called_jaxpr(eqn) -> tuple[jex_core.Jaxpr, list] | None:
-  """(inner jaxpr, its consts) of a call-like equation (jit, custom_jvp/vjp, remat), else None."""
-  name = eqn.primitive.name
-  if name not in CALLS and (not any(k in eqn.params for k in ('call_jaxpr', 'jaxpr'))
-                            or name in ('while', 'cond', 'scan')):
-    return None
-  closed = eqn.params.get(CALLS.get(name, 'jaxpr')) or eqn.params.get('call_jaxpr')
-  if hasattr(closed, 'jaxpr'):
-    return closed.jaxpr, list(closed.consts)
-  return closed, []
 
 
 def trace_groups_of(apply_fn, variables, *sample_inputs) -> list[Group]:

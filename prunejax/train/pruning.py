@@ -22,7 +22,12 @@ from prunejax.errors import PrunejaxError
 from prunejax.train.state import ModelDefs, TrainState
 from prunejax.train.steps import cross_entropy
 
-SCHEDULED = ('magnitude',)  # pruned during training on a schedule; every other scorer prunes at init
+SCHEDULED = ('magnitude',)
+# BatchNorm while the data scorers (SNIP, GraSP) take their gradients: 'train' normalises with the score
+# batch's statistics, as the first training step will; 'eval' uses the running statistics (at
+# initialisation mean 0, variance 1: BatchNorm is then nearly the identity), as the SynFlow authors'
+# reference code does. SynFlow itself always runs in eval mode (its input is a single all-ones example).
+SCORE_MODES = ('train', 'eval')  # pruned during training on a schedule; every other scorer prunes at init
 
 
 def check_pruning_config(cfg: ml_collections.ConfigDict) -> None:
@@ -43,9 +48,23 @@ def check_pruning_config(cfg: ml_collections.ConfigDict) -> None:
     raise PrunejaxError('config.pruning.distribution and per_layer apply to scope=layerwise; a global '
                         'threshold decides each layer\'s share itself.')
   schedule(cfg)  # validates kind and steps
+  if cfg.score_mode not in SCORE_MODES:
+    raise PrunejaxError(f'config.pruning.score_mode={cfg.score_mode!r} must be one of {SCORE_MODES}.')
+  if cfg.synflow_precision not in ('auto',) + core.SYNFLOW_PRECISIONS:
+    raise PrunejaxError(f'config.pruning.synflow_precision={cfg.synflow_precision!r} must be auto or one of '
+                        f'{core.SYNFLOW_PRECISIONS}.')
+  if cfg.grasp_over not in ('prunable', 'all'):
+    raise PrunejaxError(f"config.pruning.grasp_over={cfg.grasp_over!r} must be 'prunable' or 'all'.")
   if cfg.method not in SCHEDULED and (cfg.begin_step != 0 or cfg.schedule != 'one_shot'):
     raise PrunejaxError(f'config.pruning.method={cfg.method!r} prunes at initialisation: set '
                         'schedule=one_shot and begin_step=0 (use magnitude to prune during training).')
+
+
+def synflow_precision(setting: str) -> str:
+  """``auto``: float64 where the backend has it (CPU, GPU), the scaled float32 evaluation on TPU."""
+  if setting == 'auto':
+    return 'scaled_float32' if jax.default_backend() == 'tpu' else 'float64'
+  return setting
 
 
 def schedule(cfg) -> core.PruningSchedule:
@@ -105,16 +124,20 @@ class Pruning:
     x, y = gather_batch(jnp.asarray(splits.train.images), jnp.asarray(splits.train.labels),
                         jnp.asarray(indices), jnp.asarray(splits.mean), jnp.asarray(splits.std))
 
+    graph = defs.train if self.cfg.score_mode == 'train' else defs.eval
+
     def loss_at_temperature(p, temperature=1.0):
-      logits = nnx.merge(defs.train, p, model_state, copy=True)(x)
+      logits = nnx.merge(graph, p, model_state, copy=True)(x)
       return cross_entropy(logits / temperature, y).mean()
 
     forward = lambda p, inputs: nnx.merge(defs.eval, p, model_state, copy=True)(inputs)
     context = core.ScoreContext(loss_fn=loss_at_temperature, loss_at_temperature=loss_at_temperature,
                                 forward=forward, key=jax.random.PRNGKey(seed + 1),
-                                input_shape=splits.input_shape)
-    kwargs = {'synflow': {'rounds': self.cfg.synflow_rounds},
-              'grasp': {'temperature': self.cfg.grasp_temperature, 'prune': self.cfg.grasp_prune}}
+                                input_shape=splits.input_shape, selected=self.selected)
+    precision = synflow_precision(self.cfg.synflow_precision)
+    kwargs = {'synflow': {'rounds': self.cfg.synflow_rounds, 'precision': precision},
+              'grasp': {'temperature': self.cfg.grasp_temperature, 'prune': self.cfg.grasp_prune,
+                        'over': self.cfg.grasp_over}}
     scorer = core.get_scorer(self.cfg.method, **kwargs.get(self.cfg.method, {}))
 
     def compute(p):
@@ -126,7 +149,8 @@ class Pruning:
       return {'masks': masks, 'scores': scorer.scores(scored, context)}
 
     # SynFlow's products of |θ| overflow float32 in deep nets.
-    with jax.enable_x64(True) if self.cfg.method == 'synflow' else contextlib.nullcontext():
+    x64 = self.cfg.method == 'synflow' and precision == 'float64'
+    with jax.enable_x64(True) if x64 else contextlib.nullcontext():
       started = time.perf_counter()
       compiled = jax.jit(compute).lower(params).compile()
       compiled_at = time.perf_counter()

@@ -59,9 +59,13 @@ def test_synflow_on_a_hand_computed_linear_net():
   params = {'w1': jnp.array([[1.0, -2.0], [3.0, 0.5]]), 'w2': jnp.array([[2.0], [-1.0]])}
   scores = core.synflow_scores(linear_net, params, (2,))
   w1, w2 = np.abs(params['w1']), np.abs(params['w2'])
-  # R = 1ᵀ|W1||W2|: dR/dW1[i, j] = |W2|[j]; dR/dW2[j] = Σ_i |W1|[i, j].
-  np.testing.assert_allclose(scores['w1'], w1 * w2[:, 0][None, :])
-  np.testing.assert_allclose(scores['w2'], w2 * w1.sum(0)[:, None])
+  # R = 1ᵀ|W1||W2|: dR/dW1[i, j] = |W2|[j]; dR/dW2[j] = Σ_i |W1|[i, j] — all divided by the one power of
+  # two that puts the largest score in [1, 2) (here 8: the largest, w2[0] * 4, is 8).
+  expected = {'w1': w1 * w2[:, 0][None, :], 'w2': w2 * w1.sum(0)[:, None]}
+  scale = 2.0 ** np.floor(np.log2(max(v.max() for v in expected.values())))
+  assert scale == 8.0
+  np.testing.assert_allclose(scores['w1'], expected['w1'] / scale)
+  np.testing.assert_allclose(scores['w2'], expected['w2'] / scale)
 
 
 def test_synflow_is_iterative_and_exact():
@@ -94,3 +98,22 @@ def test_registry_finds_each_scorer_and_accepts_user_scorers():
   params = {'w': jnp.ones((2, 2))}
   masks = core.get_scorer('test_ones').masks(params, core.ScoreContext(), {'w': True}, 0.5)
   assert int(masks['w'].sum()) == 2
+
+
+def test_grasp_over_the_prunable_leaves_holds_the_others_fixed():
+  """The reference code's GraSP: g and Hg over the prunable weights only; over all parameters they differ
+  as soon as the Hessian couples the prunable leaves with the others (a bias)."""
+  a = jnp.array([[2.0, 1.0, 0.5], [1.0, 3.0, 0.7], [0.5, 0.7, 1.5]])
+  params = {'b': jnp.array([0.3]), 'w': jnp.array([1.0, -1.0])}  # flattened order: b, w
+  stack = lambda p: jnp.concatenate([p['w'], p['b']])
+  temperature = 2.0
+  loss = lambda p, t: 0.5 * stack(p) @ a @ stack(p) / t
+  g_w = (a[:2] @ stack(params)) / temperature
+  expected = params['w'] * (a[:2, :2] @ g_w) / temperature  # θ ⊙ H_ww g_w: the keep-high score
+  scores = core.grasp(loss, params, temperature, selected={'b': False, 'w': True})
+  np.testing.assert_allclose(scores['w'], expected, rtol=1e-6)
+  np.testing.assert_array_equal(scores['b'], [0.0])
+  over_all = core.grasp(loss, params, temperature)
+  assert not np.allclose(over_all['w'], expected)  # the bias's gradient enters Hg
+  g = a @ stack(params) / temperature
+  np.testing.assert_allclose(over_all['w'], params['w'] * (a @ g)[:2] / temperature, rtol=1e-6)

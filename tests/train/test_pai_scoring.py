@@ -1,0 +1,50 @@
+"""PaI scoring conventions: BatchNorm mode of the data scorers (score_mode), GraSP over the prunable
+leaves, and the masks' timing split."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from flax import nnx
+
+from prunejax import core
+from prunejax.data.pipeline import gather_batch
+from prunejax.train import Pruning, Run, cross_entropy
+from prunejax.train.pruning import score_batch
+
+
+@pytest.fixture
+def resnet_run(tiny_config, tmp_path):
+  tiny_config.model = 'resnet20'  # BatchNorm after every convolution
+  tiny_config.pruning.method, tiny_config.pruning.sparsity = 'snip', 0.8
+  run = Run(tiny_config, tmp_path)
+  yield run
+  run.close()
+
+
+def snip_by_hand(run, graph):
+  splits, cfg = run.splits, run.config
+  x, y = gather_batch(jnp.asarray(splits.train.images), jnp.asarray(splits.train.labels),
+                      jnp.asarray(score_batch(splits, cfg.pruning.score_batch_per_class, cfg.seed)),
+                      jnp.asarray(splits.mean), jnp.asarray(splits.std))
+  model_state = run.state.model_state
+  loss = lambda p: cross_entropy(nnx.merge(graph, p, model_state, copy=True)(x), y).mean()
+  return core.snip(loss, run.initial_params)
+
+
+@pytest.mark.parametrize('mode', ['train', 'eval'])
+def test_score_mode_picks_the_batchnorm_statistics_snip_differentiates_through(resnet_run, mode):
+  run = resnet_run
+  run.config.pruning.score_mode = mode
+  pruning = Pruning(run.config.pruning, run.initial_params)
+  scored = pruning.scored_masks_at_init(run.defs, run.initial_params, run.state.model_state, run.splits,
+                                        run.config.seed, with_scores=True)
+  expected = snip_by_hand(run, run.defs.train if mode == 'train' else run.defs.eval)
+  other = snip_by_hand(run, run.defs.eval if mode == 'train' else run.defs.train)
+  for got, want, unlike in zip(jax.tree.leaves(scored['scores']), jax.tree.leaves(expected), jax.tree.leaves(other)):
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-7)
+  assert not all(np.allclose(a, b, rtol=1e-2) for a, b in zip(jax.tree.leaves(expected), jax.tree.leaves(other)))
+  assert scored['compile_seconds'] > 0 and scored['score_seconds'] > 0
+  kept = sum(int(m.sum()) for m in jax.tree.leaves(scored['masks']))
+  total = sum(m.size for m in jax.tree.leaves(scored['masks']))
+  assert kept == round(0.2 * total)  # exact count: round(density x N)
