@@ -7,6 +7,7 @@ measures a finished run's model against a baseline's in alternating rounds.
 
 import dataclasses
 import functools
+import json
 import pathlib
 import runpy
 import time
@@ -18,7 +19,7 @@ import ml_collections
 
 from prunejax import edge
 from prunejax.methods import train_and_evaluate
-from prunejax.train import Run, apply_model
+from prunejax.train import Checkpointer, Run, apply_model, fingerprint
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 
@@ -40,17 +41,34 @@ def base_config(path: str) -> ml_collections.ConfigDict:
 
 def run_grid(root: pathlib.Path, entries: list[Entry], known: dict[str, dict] | None = None,
              log: Callable[[str], None] = print) -> dict[str, dict]:
-  """Runs (or resumes, or just reads) each entry in ``root/<name>``; returns their summaries, each with
-  the config it ran. ``known`` summaries are visible to the entries' ``make_config``."""
+  """Runs (or resumes, or reads, when it finished with the same config) each entry in ``root/<name>``;
+  returns their summaries, each with the config it ran. ``known`` summaries are visible to the entries' ``make_config``."""
   summaries: dict[str, dict] = {}
   for entry in entries:
     config = entry.make_config({**(known or {}), **summaries})
+    finished = finished_summary(root / entry.name, config)
+    if finished is not None:
+      summaries[entry.name] = dict(finished, config=config.to_dict())
+      continue
     started = time.perf_counter()
     log(f'== {entry.name}: {config.method or "auto"} {config.model} on {config.dataset} -> {root / entry.name}')
     summaries[entry.name] = dict(train_and_evaluate(config, root / entry.name), config=config.to_dict())
     log(f'   test accuracy {summaries[entry.name]["test_accuracy"]:.4f} '
         f'({time.perf_counter() - started:.0f} s with set-up)')
   return summaries
+
+
+def finished_summary(workdir: pathlib.Path, config: ml_collections.ConfigDict) -> dict | None:
+  """The summary of a run of ``config`` that finished in ``workdir`` (read, not re-evaluated), else None."""
+  path = workdir / 'summary.json'
+  if not path.exists() or not (workdir / 'checkpoints').is_dir():
+    return None
+  checkpointer = Checkpointer(workdir / 'checkpoints')
+  meta = checkpointer.latest_meta()
+  checkpointer.close()
+  if meta is None or meta.get('fingerprint') != json.loads(json.dumps(fingerprint(config))):
+    return None
+  return json.loads(path.read_text())
 
 
 def paired_latency(baseline: tuple[ml_collections.ConfigDict, pathlib.Path],

@@ -91,6 +91,47 @@ def accuracy_entries(mode: dict) -> list[Entry]:
   return entries
 
 
+# Rectifier and sensitivity variants on LeNet-5, where the default's narrow Dense layers fail.
+ABLATION = {'multiple8': {'multiple': 8}, 'min16': {'min_channels': 16},
+            'concentration': {'sensitivity': 'concentration', 'threshold': 0.5}}
+ABLATION_SCORERS = ('magnitude', 'snip', 'synflow')
+ABLATION_K = (3, 5)
+
+
+def ablation_entries(mode: dict) -> list[Entry]:
+  entries = []
+  for variant, fields in ABLATION.items():
+    for scorer in ABLATION_SCORERS:
+      for k in ABLATION_K:
+        def make(_, scorer=scorer, k=k, fields=fields):
+          config = recipe(reconvene_config('lenet5', scorer, k, True), mode['epochs'])
+          config.reconvene.update(fields)
+          return config
+        entries.append(Entry(f'ablation_lenet5_{scorer}_k{k}_{variant}', make))
+  return entries
+
+
+def ablation_rows(summaries: dict[str, dict]) -> list[dict]:
+  rows = []
+  for scorer in ABLATION_SCORERS:
+    for k in ABLATION_K:
+      upai = summaries[f'upai_lenet5_{scorer}_k{k}']
+      for variant in ('default',) + tuple(ABLATION):
+        name = (f'reconvene_lenet5_{scorer}_k{k}' if variant == 'default' else
+                f'ablation_lenet5_{scorer}_k{k}_{variant}')
+        s = summaries[name]
+        rows.append({**s, 'variant': variant, 'upai_accuracy': upai['test_accuracy'],
+                     'gap_pp': 100 * (s['test_accuracy'] - upai['test_accuracy'])})
+  return rows
+
+
+ABLATION_COLUMNS = (
+    ('upai', 'UPaI', '{}'), ('target_sparsity', 'sparsity', '{:.4f}'), ('variant', 'variant', '{}'),
+    ('units_final', 'units kept', '{}'), ('size_ratio', 'size ratio', '{:.2f}x'),
+    ('upai_accuracy', 'UPaI acc', '{:.2%}'), ('test_accuracy', 'Reconvene acc', '{:.2%}'),
+    ('gap_pp', 'Reconvene − UPaI (pp)', '{:+.2f}'))
+
+
 def _tag(model: str, kwargs: dict) -> str:
   return model + ''.join(f'_{key}{value:g}' for key, value in kwargs.items())
 
@@ -150,8 +191,8 @@ def plots(root: pathlib.Path, rows: list[dict], tag: str) -> list[pathlib.Path]:
 
 
 def reproduce(root: pathlib.Path, quick: bool, ablation: bool | None = None) -> pathlib.Path:
-  """Runs (or resumes) the production grid, then the accuracy grid; writes ``root/REPORT.md``."""
-  del ablation  # no ablation grid: the production table varies the scorer, sparsity and multiple
+  """Runs (or resumes) the production grid, the accuracy grid and (unless ``ablation`` is False) the
+  LeNet-5 ablation; writes ``root/REPORT.md``."""
   mode = MODES['quick' if quick else 'full']
   summaries = run_grid(root, production_entries(mode))
   sections = ['## Production (no training)\n\n' + markdown_table(production_rows(summaries), PRODUCTION_COLUMNS)]
@@ -162,6 +203,10 @@ def reproduce(root: pathlib.Path, quick: bool, ablation: bool | None = None) -> 
     figures = '\n'.join(f'![{p.stem}](plots/{p.name})' for p in plots(root, rows, tag))
     sections.append(f'## Accuracy: {tag}, {mode["epochs"]} epochs\n\n{markdown_table(rows, ACCURACY_COLUMNS)}'
                     f'\n\n{figures}')
+  if ablation or ablation is None:
+    summaries.update(run_grid(root, ablation_entries(mode)))
+    sections.append('## Ablation: rectifier width and sensitivity (LeNet-5)\n\n'
+                    + markdown_table(ablation_rows(summaries), ABLATION_COLUMNS))
   report = root / 'REPORT.md'
   report.write_text(HEADER.format(mode='quick' if quick else 'full', flag=' --quick' if quick else '',
                                   epochs=mode['epochs']) + '\n\n'.join(sections) + '\n')
