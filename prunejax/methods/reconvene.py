@@ -93,6 +93,9 @@ def reconvene(run: Run) -> dict:
 
 def produce(run: Run, pruning: Pruning, cfg) -> dict:
   """UPaI, then the Pruning Sensitivity Evaluator, then the Resilient Layer Rectifier; timed."""
+  print(f'{run.workdir}: Reconvene: {cfg.upai} scores at sparsity {cfg.sparsity:.4f}'
+        f'{f" ({run.config.pruning.synflow_rounds} rounds)" if cfg.upai == "synflow" else ""}, then '
+        'sensitivity, rectifier and the paired latency measurement', flush=True)
   started = time.perf_counter()
   state = run.state
   upai = pruning.scored_masks_at_init(run.defs, state.params, state.model_state, run.splits,
