@@ -62,7 +62,7 @@ def test_synflow_scores_are_the_float64_scores_times_one_power_of_two():
 
 
 def test_on_a_registry_resnet_with_batchnorm_scaled_and_float64_rank_alike():
-  defs, params, model_state = split_model(create_model('resnet20', (8, 8, 1), 10, 0))
+  defs, params, model_state = split_model(create_model('resnet20', (8, 8, 1), 10, 0, width=4))
   forward = lambda p, x: nnx.merge(defs.eval, p, model_state, copy=True)(x)
   scaled = core.synflow_scores(forward, params, (8, 8, 1), precision='scaled_float32')
   with jax.enable_x64(True):
