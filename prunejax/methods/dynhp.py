@@ -30,7 +30,7 @@ from flax import nnx
 
 from prunejax import core, edge, structure
 from prunejax.errors import PrunejaxError
-from prunejax.methods.registry import check_no_pruning, register_method
+from prunejax.methods.registry import check_no_pruning, method_block, register_method
 from prunejax.train import LR_SCALING, Run, write_summary
 
 SCORES = structure.ALL_CRITERIA
@@ -41,13 +41,7 @@ SCOPES = ('global', 'layerwise')
 
 def check(config: ml_collections.ConfigDict) -> None:
   check_no_pruning(config)
-  cfg = config.get('dynhp')
-  if cfg is None:
-    raise PrunejaxError('config.method=dynhp needs a config.dynhp block; start from '
-                        'configs/dynhp_lenet300_fashion_mnist.py.')
-  missing = sorted(set(DEFAULTS) - set(cfg.keys()))
-  if missing:
-    raise PrunejaxError(f'config.dynhp lacks {missing}; start from configs/dynhp_lenet300_fashion_mnist.py.')
+  cfg = method_block(config, DEFAULTS, 'configs/dynhp_lenet300_fashion_mnist.py')
   for name in ('target_compression', 'rate'):
     if isinstance(cfg[name], bool) or not isinstance(cfg[name], (int, float)):
       raise PrunejaxError(f'config.dynhp.{name}={cfg[name]!r} must be a number.')

@@ -36,7 +36,7 @@ import optax
 
 from prunejax import core, edge, structure
 from prunejax.errors import PrunejaxError
-from prunejax.methods.registry import check_no_pruning, register_method
+from prunejax.methods.registry import check_no_pruning, method_block, register_method
 from prunejax.train import Pruning, Run, apply_model, split_model, write_summary
 
 SENSITIVITIES = ('density', 'concentration')
@@ -47,13 +47,7 @@ FIELDS = ('upai', 'sparsity', 'sensitivity', 'threshold', 'count', 'multiple', '
 
 def check(config: ml_collections.ConfigDict) -> None:
   check_no_pruning(config)
-  cfg = config.get('reconvene')
-  if cfg is None:
-    raise PrunejaxError('config.method=reconvene needs a config.reconvene block; start from '
-                        'configs/reconvene_vgg16_fashion_mnist.py.')
-  missing = sorted(set(FIELDS) - set(cfg.keys()))
-  if missing:
-    raise PrunejaxError(f'config.reconvene lacks {missing}; start from configs/reconvene_vgg16_fashion_mnist.py.')
+  cfg = method_block(config, FIELDS, 'configs/reconvene_vgg16_fashion_mnist.py')
   core.SCORERS.check(cfg.upai)
   core.check_sparsity(cfg.sparsity)
   if cfg.sensitivity not in SENSITIVITIES:
