@@ -61,6 +61,7 @@ class PruningSchedule:
     if self.kind == 'iterative':
       keep_per_refresh = (1.0 - target) ** (1.0 / self.num_refreshes)
       return 1.0 - keep_per_refresh ** refreshes_done
-    # Progress counts refreshes, so the last refresh reaches the full target exactly.
-    progress = (refreshes_done - 1) / max(self.num_refreshes - 1, 1)
+    # Progress counts refreshes, so the last refresh reaches the full target exactly (a single refresh:
+    # the full target at once).
+    progress = (refreshes_done - 1) / (self.num_refreshes - 1) if self.num_refreshes > 1 else 1.0
     return jnp.where(refreshes_done > 0, target * (1.0 - (1.0 - progress) ** 3), 0.0)

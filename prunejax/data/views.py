@@ -91,3 +91,22 @@ def _shift(split: Split, shift: str, strength: float, num_classes: int, seed: in
     return Split(np.clip(images.astype(np.float32) + strength * 255.0, 0, 255).astype(np.uint8), split.labels)
   noise = np.random.default_rng([seed, 17]).normal(0.0, strength * 255.0, images.shape)
   return Split(np.clip(np.rint(images + noise), 0, 255).astype(np.uint8), split.labels)
+
+
+def with_budget(view: View, num_examples: int, seed: int) -> View:
+  """``view`` with only ``num_examples`` of its training images (chosen by seed): what a device collects."""
+  if not 0 < num_examples <= len(view.train):
+    raise PrunejaxError(f'{num_examples} examples asked of view {view.name!r}, which has {len(view.train)}; '
+                        'lower the budget (e.g. config.edge_retrain.new_examples) or raise new_fraction.')
+  keep = np.zeros(len(view.train), bool)
+  keep[np.random.default_rng([seed, 19]).permutation(len(view.train))[:num_examples]] = True
+  return dataclasses.replace(view, name=f'{view.name}_{num_examples}', train=_subset(view.train, keep))
+
+
+def with_rehearsal(view: View, source: View, num_examples: int, seed: int) -> View:
+  """``view`` whose training split also holds a buffer of ``num_examples`` of ``source``'s training
+  images (chosen by seed): batches drawn from it mix the two in proportion, exactly so over an epoch."""
+  buffer = with_budget(source, num_examples, seed + 1).train
+  train = Split(np.concatenate([view.train.images, buffer.images]),
+                np.concatenate([view.train.labels, buffer.labels]))
+  return dataclasses.replace(view, name=f'{view.name}_rehearsal_{num_examples}', train=train)

@@ -59,10 +59,11 @@ def check_no_pruning(config: ml_collections.ConfigDict) -> None:
                         f'config.pruning.method={config.pruning.method!r}; remove it (or use method=sparse).')
 
 
-def method_block(config: ml_collections.ConfigDict, fields, example: str) -> ml_collections.ConfigDict:
-  """``config.<method>``, the method's own block, refused in one line when absent or lacking ``fields``
-  (``example``: the config file to start from)."""
-  name = config.method
+def method_block(config: ml_collections.ConfigDict, fields, example: str, name: str | None = None
+                 ) -> ml_collections.ConfigDict:
+  """``config.<name>`` (default: the method's own block), refused in one line when absent or lacking
+  ``fields`` (``example``: the config file to start from)."""
+  name = name or config.method
   block = config.get(name)
   if block is None:
     raise PrunejaxError(f'config.method={name} needs a config.{name} block; start from {example}.')

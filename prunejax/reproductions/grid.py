@@ -7,7 +7,6 @@ measures a finished run's model against a baseline's in alternating rounds.
 
 import dataclasses
 import functools
-import json
 import pathlib
 import runpy
 import time
@@ -19,7 +18,7 @@ import ml_collections
 
 from prunejax import edge
 from prunejax.methods import train_and_evaluate
-from prunejax.train import Checkpointer, Run, apply_model, fingerprint
+from prunejax.train import Run, apply_model, finished_summary
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 
@@ -56,19 +55,6 @@ def run_grid(root: pathlib.Path, entries: list[Entry], known: dict[str, dict] | 
     log(f'   test accuracy {summaries[entry.name]["test_accuracy"]:.4f} '
         f'({time.perf_counter() - started:.0f} s with set-up)')
   return summaries
-
-
-def finished_summary(workdir: pathlib.Path, config: ml_collections.ConfigDict) -> dict | None:
-  """The summary of a run of ``config`` that finished in ``workdir`` (read, not re-evaluated), else None."""
-  path = workdir / 'summary.json'
-  if not path.exists() or not (workdir / 'checkpoints').is_dir():
-    return None
-  checkpointer = Checkpointer(workdir / 'checkpoints')
-  meta = checkpointer.latest_meta()
-  checkpointer.close()
-  if meta is None or meta.get('fingerprint') != json.loads(json.dumps(fingerprint(config))):
-    return None
-  return json.loads(path.read_text())
 
 
 def paired_latency(baseline: tuple[ml_collections.ConfigDict, pathlib.Path],

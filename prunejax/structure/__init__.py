@@ -6,12 +6,13 @@ from prunejax.structure.criteria import (ALL_CRITERIA, CRITERIA, channel_scores,
 from prunejax.structure.graph import trace, trace_groups_of
 from prunejax.structure.groups import Group, Member, Tap, Trace
 from prunejax.structure.layouts import Piece
+from prunejax.structure.order import layers_in_forward_order
 from prunejax.structure.reinit import rescale_fan_in
 from prunejax.structure.shrink import (eval_split, fix_static_attributes, make_plan, shrink, shrink_split,
                                        shrink_tree, shrunk_shapes, trace_groups, zero_channels)
 
 __all__ = ['ALL_CRITERIA', 'CRITERIA', 'DATA_CRITERIA', 'Group', 'Member', 'Piece', 'Tap', 'Trace',
            'channel_scores', 'criterion_scores', 'data_scores', 'data_scores_of', 'eval_split',
-           'fix_static_attributes', 'is_producer', 'make_plan', 'model_scores', 'rescale_fan_in',
+           'fix_static_attributes', 'is_producer', 'layers_in_forward_order', 'make_plan', 'model_scores', 'rescale_fan_in',
            'select_channels', 'shrink', 'shrink_split', 'shrink_tree', 'shrunk_shapes', 'trace', 'trace_groups',
            'trace_groups_of', 'zero_channels']

@@ -5,16 +5,16 @@ from prunejax.train.config_check import check_config
 from prunejax.train.cursor import Cursor
 from prunejax.train.loading import load
 from prunejax.train.memory import update_step_bytes
-from prunejax.train.optimizers import learning_rate_schedule, make_optimizer, set_learning_rate
+from prunejax.train.optimizers import freeze_all_but, learning_rate_schedule, make_optimizer, set_learning_rate
 from prunejax.train.pruning import Pruning
-from prunejax.train.results import measure, measured_sparsity, write_summary
+from prunejax.train.results import finished_summary, measure, measured_sparsity, write_summary
 from prunejax.train.runner import LR_SCALING, Run, fingerprint
 from prunejax.train.shrinking import shrink_train_state
 from prunejax.train.state import ModelDefs, TrainState, init_train_state, split_model
 from prunejax.train.steps import apply_model, cross_entropy, make_eval_step, make_train_step, make_update_step
 
 __all__ = ['LR_SCALING', 'Checkpointer', 'Cursor', 'ModelDefs', 'Pruning', 'Run', 'TrainState', 'apply_model',
-           'check_config', 'cross_entropy', 'fingerprint', 'init_train_state', 'learning_rate_schedule', 'load',
+           'check_config', 'cross_entropy', 'finished_summary', 'fingerprint', 'freeze_all_but', 'init_train_state', 'learning_rate_schedule', 'load',
            'make_eval_step', 'make_optimizer', 'make_train_step', 'make_update_step', 'measure',
            'measured_sparsity', 'set_learning_rate', 'shrink_train_state', 'split_model', 'update_step_bytes',
            'write_summary']

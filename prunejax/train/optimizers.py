@@ -54,8 +54,12 @@ def make_optimizer(cfg: ml_collections.ConfigDict, trainable: str | None = None
     chain = [optax.scale_by_adam()] + decay
   lr = optax.inject_hyperparams(optax.scale_by_learning_rate)(learning_rate=float(cfg.learning_rate))
   optimizer = optax.chain(*chain, lr)
-  if trainable is None:
-    return optimizer
+  return optimizer if trainable is None else freeze_all_but(optimizer, trainable)
+
+
+def freeze_all_but(optimizer: optax.GradientTransformation, trainable: str) -> optax.GradientTransformation:
+  """``optimizer`` on the parameters whose path matches ``trainable``; the others get a zero update and
+  no state. ``optimizer`` sees the trainable leaves with ``optax.MaskedNode`` in place of the rest."""
   labels = lambda params: jax.tree.map(lambda f: 'train' if f else 'freeze',
                                        select_leaves(params, trainable, r'$^'))
   return optax.multi_transform({'train': optimizer, 'freeze': optax.set_to_zero()}, labels)

@@ -3,13 +3,17 @@ method's own), a final record in ``metrics.jsonl``, and ``plots/*.png``."""
 
 import json
 import math
+import pathlib
 from collections.abc import Callable
 from typing import Any
+
+import ml_collections
 
 from prunejax import core, edge
 from prunejax.errors import PrunejaxError
 from prunejax.report import plot_runs
-from prunejax.train.runner import Run
+from prunejax.train.checkpoints import Checkpointer
+from prunejax.train.runner import Run, fingerprint
 
 
 def measured_sparsity(params, include: str = core.DEFAULT_INCLUDE,
@@ -64,3 +68,16 @@ def write_summary(run: Run, method: str, extra: dict[str, Any] | None = None,
   (run.workdir / 'summary.json').write_text(json.dumps(summary, indent=2) + '\n')
   plot_runs([run.workdir], run.workdir / 'plots')
   return summary
+
+
+def finished_summary(workdir: pathlib.Path, config: ml_collections.ConfigDict) -> dict | None:
+  """The summary of a run of ``config`` that finished in ``workdir`` (read, not re-evaluated), else None."""
+  path = workdir / 'summary.json'
+  if not path.exists() or not (workdir / 'checkpoints').is_dir():
+    return None
+  checkpointer = Checkpointer(workdir / 'checkpoints')
+  meta = checkpointer.latest_meta()
+  checkpointer.close()
+  if meta is None or meta.get('fingerprint') != json.loads(json.dumps(fingerprint(config))):
+    return None
+  return json.loads(path.read_text())

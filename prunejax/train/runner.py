@@ -58,7 +58,7 @@ def fingerprint(config: ml_collections.ConfigDict) -> dict[str, Any]:
 class Run:
   """One run of a method: data and views on the device, the network, its training state and the log."""
 
-  def __init__(self, config: ml_collections.ConfigDict, workdir: str | pathlib.Path):
+  def __init__(self, config: ml_collections.ConfigDict, workdir: str | pathlib.Path, announce: bool = True):
     self.config = config
     self.workdir = pathlib.Path(workdir)
     try:
@@ -121,7 +121,7 @@ class Run:
     self.memory = {'peak_step_bytes': 0, 'byte_examples': 0, 'examples': 0}
     if self._saved is not None:
       self._adopt_saved_record()
-    if self._saved:
+    if self._saved and announce:
       print(f'{self.workdir}: resuming from step {self._saved["step"]} ({len(self.results)} operations '
             'done; finished ones are replayed from the checkpoint, not re-run)', flush=True)
 
@@ -427,12 +427,12 @@ class Run:
 
   def step_bytes(self, batch_size: int | None = None) -> int:
     """XLA's compiled bytes of one update of the current network at ``batch_size`` (default: the
-    current batch), without the dataset; cached per (architecture, batch, optimizer)."""
+    current batch), without the dataset; cached per (architecture, batch, optimizer, loss)."""
     batch_size = batch_size or self.batch_size
-    key = (self.defs.train, batch_size, id(self.optimizer))
+    key = (self.defs.train, batch_size, id(self.optimizer), id(self.loss))
     if key not in self._step_bytes:
       self._step_bytes[key] = update_step_bytes(self.defs, self.optimizer, self.state, batch_size,
-                                                self.splits.input_shape)
+                                                self.splits.input_shape, self.loss)
     return self._step_bytes[key]
 
   def apply_fn(self):

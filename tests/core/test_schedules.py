@@ -26,6 +26,12 @@ def test_polynomial_is_cubic_and_reaches_the_target_at_the_last_refresh():
   assert [bool(s.is_refresh_step(t)) for t in (100, 150, 400, 500)] == [True, False, True, False]
 
 
+def test_a_polynomial_window_shorter_than_one_refresh_prunes_at_once():
+  s = PruningSchedule('polynomial', 0.8, begin_step=2, end_step=13, update_every=100)
+  assert s.num_refreshes == 1 and float(s.sparsity_at(1)) == 0.0
+  assert float(s.sparsity_at(2)) == pytest.approx(0.8) and float(s.sparsity_at(50)) == pytest.approx(0.8)
+
+
 @pytest.mark.parametrize('kwargs,message', [
     (dict(kind='cosine', sparsity=0.5), 'unknown pruning schedule'),
     (dict(kind='polynomial', sparsity=0.5, begin_step=10, end_step=5), 'needs begin_step < end_step'),

@@ -6,7 +6,8 @@ import json
 import pytest
 
 from prunejax.errors import PrunejaxError
-from prunejax.reproductions.grid import Entry, finished_summary, run_grid
+from prunejax.reproductions.grid import Entry, run_grid
+from prunejax.train import finished_summary
 
 
 def test_a_finished_run_is_read_back_and_a_changed_config_is_not(tiny_config, tmp_path):

@@ -1,0 +1,73 @@
+"""``edge_deploy``: the network a device receives before it re-trains — trained on the *original* part of
+the data and magnitude-pruned to ``config.edge_retrain.sparsity`` on a gradual (cubic) schedule over
+``prune_window`` (fractions of training). Its config is the edge re-training config reduced to the fields
+that decide the deployed network, so every strategy (and shift) shares one deployment.
+"""
+
+import pathlib
+
+import ml_collections
+
+from prunejax import data
+from prunejax.errors import PrunejaxError
+from prunejax.methods.registry import check_no_pruning, method_block, register_method, train_and_evaluate
+from prunejax.train import Pruning, Run, finished_summary, learning_rate_schedule, write_summary
+
+DEPLOY_FIELDS = ('sparsity', 'prune_window', 'new_fraction')
+EXAMPLE = 'configs/edge_retrain_lenet300_fashion_mnist.py'
+
+
+def check(config: ml_collections.ConfigDict) -> None:
+  check_no_pruning(config)
+  cfg = method_block(config, DEPLOY_FIELDS, EXAMPLE, 'edge_retrain')
+  if not 0 < cfg.sparsity < 1:
+    raise PrunejaxError(f'config.edge_retrain.sparsity={cfg.sparsity} must be in (0, 1).')
+  begin, end = cfg.prune_window
+  if not 0 <= begin < end <= 1:
+    raise PrunejaxError(f'config.edge_retrain.prune_window={tuple(cfg.prune_window)} must be (begin, end) '
+                        'fractions of deployment training with 0 <= begin < end <= 1.')
+  if not 0 < cfg.new_fraction < 1:
+    raise PrunejaxError(f'config.edge_retrain.new_fraction={cfg.new_fraction} must be in (0, 1).')
+
+
+def deploy_config(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
+  """The ``edge_deploy`` config of an edge re-training config (same model, data, recipe and seed)."""
+  deployed = ml_collections.ConfigDict(config.to_dict())
+  deployed.method = 'edge_deploy'
+  deployed.edge_retrain = ml_collections.ConfigDict({k: config.edge_retrain[k] for k in DEPLOY_FIELDS})
+  return deployed
+
+
+def original_part(run: Run) -> data.View:
+  cfg = run.config.edge_retrain
+  original, _ = data.original_and_new(run.splits, cfg.new_fraction, run.config.seed)
+  return run.add_view(original)
+
+
+def deploy(config: ml_collections.ConfigDict, workdir: pathlib.Path) -> dict:
+  """The deployment's summary: read when ``workdir`` holds it finished, else trained there (resumably)."""
+  deployed = deploy_config(config)
+  finished = finished_summary(workdir, deployed)
+  if finished is not None:
+    return finished
+  print(f'deploying: training and pruning {config.model} on the original data in {workdir}', flush=True)
+  return train_and_evaluate(deployed, workdir)
+
+
+@register_method('edge_deploy', check=check)
+def edge_deploy(run: Run) -> dict:
+  config, cfg = run.config, run.config.edge_retrain
+  original = original_part(run)
+  steps_per_epoch = len(original.train) // config.batch_size
+  total = steps_per_epoch * config.num_epochs
+  pruning_cfg = ml_collections.ConfigDict(config.pruning.to_dict())
+  begin, end = int(cfg.prune_window[0] * total), int(cfg.prune_window[1] * total)
+  pruning_cfg.update(method='magnitude', sparsity=cfg.sparsity, schedule='polynomial', begin_step=begin,
+                     end_step=end, update_every=max(1, min(config.pruning.update_every, (end - begin) // 10)))
+  pruning = Pruning(pruning_cfg, run.initial_params)
+  run.optimizer = pruning.wrap(run.optimizer)
+  run.learning_rate = learning_rate_schedule(config.optimizer, steps_per_epoch, config.num_epochs)
+  run.train('deploy', epochs=config.num_epochs, view=original)
+  return write_summary(run, 'edge_deploy', {
+      'target_sparsity': cfg.sparsity, 'acc_original': run.evaluate(original, 'test')['accuracy'],
+      'original_train_examples': len(original.train)})
