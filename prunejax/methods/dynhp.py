@@ -23,14 +23,13 @@ batch means fewer steps; ``lr_scaling`` may scale the learning rate with the bat
 
 import math
 
-import jax
 import ml_collections
 import numpy as np
-from flax import nnx
 
-from prunejax import core, edge, structure
+from prunejax import edge, structure
 from prunejax.errors import PrunejaxError
 from prunejax.methods.registry import check_no_pruning, method_block, register_method
+from prunejax.methods.unit_counting import complement, param_counter
 from prunejax.train import LR_SCALING, Run, write_summary
 
 SCORES = structure.ALL_CRITERIA
@@ -139,19 +138,19 @@ def units_to_keep(run: Run, cfg, target_params: int) -> dict[str, np.ndarray] | 
   remaining = sum(g.size for g in groups)
   wanted = min(len(order), max(1, math.ceil(cfg.rate * remaining)))
   removed = order[:wanted]
-  if params_after(_complement(groups, removed)) < target_params:  # last prune: land on the target
+  if params_after(complement(groups, removed)) < target_params:  # last prune: land on the target
     low, high = 0, wanted  # params(low) >= target > params(high)
     while high - low > 1:
       middle = (low + high) // 2
-      if params_after(_complement(groups, order[:middle])) >= target_params:
+      if params_after(complement(groups, order[:middle])) >= target_params:
         low = middle
       else:
         high = middle
     removed = order[:low]
     for unit in order[low:]:  # then any later (cheaper) unit whose removal stays on the target
-      if params_after(_complement(groups, removed + [unit])) >= target_params:
+      if params_after(complement(groups, removed + [unit])) >= target_params:
         removed = removed + [unit]
-  return _complement(groups, removed) if removed else None
+  return complement(groups, removed) if removed else None
 
 
 def _removal_order(groups, scores, scope: str, min_units: int, costs=None) -> list[tuple[str, int]]:
@@ -167,25 +166,6 @@ def _removal_order(groups, scores, scope: str, min_units: int, costs=None) -> li
       key = key / max(costs[g.name], 1)
     candidates += [(float(key[u]), g.name, int(u)) for u in ranked]
   return [(name, unit) for _, name, unit in sorted(candidates)]
-
-
-def _complement(groups, removed) -> dict[str, np.ndarray]:
-  gone: dict[str, set] = {}
-  for name, unit in removed:
-    gone.setdefault(name, set()).add(unit)
-  return {g.name: np.setdiff1d(np.arange(g.size), sorted(gone[g.name])) for g in groups if g.name in gone}
-
-
-def param_counter(run: Run):
-  """``count(keep)``: parameters of the current network shrunk by ``keep`` (no data moved)."""
-  _, variables = nnx.split(run.model())
-  groups, params = run.groups(), set(jax.tree.leaves(core.leaf_paths(run.state.params)))
-
-  def count(keep) -> int:
-    shapes = structure.shrunk_shapes(groups, keep, variables)
-    return sum(int(np.prod(shape)) for path, shape in shapes.items() if path in params)
-
-  return count
 
 
 def largest_batch(run: Run, budget: int, max_batch_size: int) -> int:

@@ -34,8 +34,8 @@ from prunejax import core, data, structure
 from prunejax.errors import PrunejaxError
 from prunejax.methods import edge_deploy
 from prunejax.methods.registry import method_block, register_method
-from prunejax.train import (Run, apply_model, cross_entropy, freeze_all_but, init_train_state, load, make_optimizer,
-                            measured_sparsity, split_model, write_summary)
+from prunejax.train import (Run, apply_model, cross_entropy, freeze_all_but, init_train_state, make_optimizer,
+                            measured_sparsity, network_of, split_model, write_summary)
 
 FIELDS = edge_deploy.DEPLOY_FIELDS + (
     'shift', 'shift_strength', 'new_examples', 'strategy', 'steps', 'batch_size', 'learning_rate',
@@ -85,10 +85,7 @@ class Device:
     config, cfg = run.config, run.config.edge_retrain
     workdir = pathlib.Path(cfg.deployed_workdir or run.workdir / 'deployed')
     self.deployment = edge_deploy.deploy(config, workdir)
-    self.defs, self.params, self.model_state = split_model(load(workdir))
-    if jax.tree.structure(self.params) != jax.tree.structure(run.initial_params):
-      raise PrunejaxError(f'{workdir} holds a different network than config.model={config.model}; '
-                          'point config.edge_retrain.deployed_workdir at a deployment of this model.')
+    self.defs, self.params, self.model_state = network_of(run, workdir)
     self.selected = core.select_leaves(self.params, config.pruning.include, config.pruning.exclude)
     self.masks = jax.tree.map(lambda f, p: (p != 0) if f else None, self.selected, self.params)
     original, new = data.original_and_new(run.splits, cfg.new_fraction, config.seed, cfg.shift,

@@ -113,3 +113,36 @@ def plot_points(series: dict[str, Sequence[tuple[float, float]]], path: str | pa
   fig.savefig(path, dpi=100)
   plt.close(fig)
   return path
+
+
+def pareto_front(points: dict[str, tuple[float, float]]) -> list[str]:
+  """Labels of the points no other point beats on both coordinates (higher is better), by x."""
+  front = [label for label, (x, y) in points.items()
+           if not any(ox >= x and oy >= y and (ox, oy) != (x, y) for ox, oy in points.values())]
+  return sorted(front, key=lambda label: points[label])
+
+
+def plot_tradeoff(points: dict[str, tuple[float, float]], path: str | pathlib.Path, xlabel: str, ylabel: str,
+                  title: str = '') -> pathlib.Path:
+  """Labelled points (higher is better on both axes) with their Pareto front drawn as a line."""
+  path = pathlib.Path(path)
+  path.parent.mkdir(parents=True, exist_ok=True)
+  fig, ax = plt.subplots(figsize=(6.4, 4.2))
+  front = pareto_front(points)
+  for label, (x, y) in points.items():
+    ax.scatter([x], [y], color='tab:red' if label in front else 'tab:blue', zorder=3)
+    ax.annotate(label, (x, y), textcoords='offset points', xytext=(4, 4), fontsize='x-small')
+  if len(front) > 1:
+    ax.plot(*zip(*(points[label] for label in front)), color='tab:red', alpha=0.5, label='Pareto front')
+    ax.legend(fontsize='x-small')
+  ax.axhline(0, color='grey', lw=0.5)
+  ax.axvline(0, color='grey', lw=0.5)
+  ax.set_xlabel(xlabel)
+  ax.set_ylabel(ylabel)
+  if title:
+    ax.set_title(title)
+  ax.grid(alpha=0.3)
+  fig.tight_layout()
+  fig.savefig(path, dpi=100)
+  plt.close(fig)
+  return path

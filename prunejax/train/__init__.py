@@ -3,7 +3,7 @@
 from prunejax.train.checkpoints import Checkpointer
 from prunejax.train.config_check import check_config
 from prunejax.train.cursor import Cursor
-from prunejax.train.loading import load
+from prunejax.train.loading import load, network_of
 from prunejax.train.memory import update_step_bytes
 from prunejax.train.optimizers import freeze_all_but, learning_rate_schedule, make_optimizer, set_learning_rate
 from prunejax.train.pruning import Pruning
@@ -15,6 +15,6 @@ from prunejax.train.steps import apply_model, cross_entropy, make_eval_step, mak
 
 __all__ = ['LR_SCALING', 'Checkpointer', 'Cursor', 'ModelDefs', 'Pruning', 'Run', 'TrainState', 'apply_model',
            'check_config', 'cross_entropy', 'finished_summary', 'fingerprint', 'freeze_all_but', 'init_train_state', 'learning_rate_schedule', 'load',
-           'make_eval_step', 'make_optimizer', 'make_train_step', 'make_update_step', 'measure',
+           'make_eval_step', 'make_optimizer', 'make_train_step', 'make_update_step', 'measure', 'network_of',
            'measured_sparsity', 'set_learning_rate', 'shrink_train_state', 'split_model', 'update_step_bytes',
            'write_summary']

@@ -1,14 +1,17 @@
 """A finished run's network from its workdir alone: the config and the kept channels are in the
-checkpoint's record, so a shrunk (or masked) model is rebuilt at its saved shapes."""
+checkpoint's record, so a shrunk (or masked) model is rebuilt at its saved shapes; or another run's
+network read into this run's (unshrunk) shapes, to start from it."""
 
 import pathlib
 
+import jax
 import ml_collections
 from flax import nnx
 
 from prunejax.errors import PrunejaxError
 from prunejax.train.checkpoints import Checkpointer
 from prunejax.train.runner import Run
+from prunejax.train.state import ModelDefs, split_model
 
 
 def load(workdir: str | pathlib.Path) -> nnx.Module:
@@ -27,3 +30,28 @@ def load(workdir: str | pathlib.Path) -> nnx.Module:
   finally:
     run.close()
   return nnx.merge(defs.eval, params, model_state)
+
+
+def network_of(run: Run, workdir: str | pathlib.Path) -> tuple[ModelDefs, object, object]:
+  """(defs, params, model_state) of the latest intact checkpoint in ``workdir``, a run of the same
+  unshrunk model as ``run`` (e.g. a pretrained or deployed network to start from); refused in one line
+  otherwise. No second copy of the dataset is loaded."""
+  workdir = pathlib.Path(workdir)
+  checkpointer = Checkpointer(workdir / 'checkpoints')
+  try:
+    intact = checkpointer.latest_intact()
+    if intact is None:
+      raise PrunejaxError(f'{workdir} holds no checkpoint; train it first.')
+    number, meta = intact
+    config = meta['config']
+    if (meta['keep'] or config['model'] != run.config.model or config['dataset'] != run.config.dataset
+        or config['model_kwargs'] != run.config.model_kwargs.to_dict()):
+      raise PrunejaxError(f'{workdir} holds a different network ({config["model"]} on {config["dataset"]}) than '
+                          f'this run ({run.config.model} on {run.config.dataset}); point the config at a run '
+                          'of this model.')
+    defs, params, model_state = split_model(run.new_model())
+    abstract = jax.eval_shape(lambda: {'params': params, 'model_state': model_state})
+    network = checkpointer.restore_network(abstract, number)
+  finally:
+    checkpointer.close()
+  return defs, network['params'], network['model_state']

@@ -406,9 +406,10 @@ class Run:
     return lambda seen: schedule(seen.astype(jnp.float32) / reference) * scale
 
   def evaluate(self, view: data_lib.View | None = None, split: str = 'test',
-               network: tuple[ModelDefs, TrainState] | None = None) -> dict[str, float]:
+               network: tuple[ModelDefs, TrainState] | None = None, per_class: bool = False) -> dict[str, Any]:
     """Loss and accuracy on a view's split (default: the whole dataset) of the current network, or of
-    another ``network`` = (defs, state), e.g. a shrunk copy; compiled once per architecture."""
+    another ``network`` = (defs, state), e.g. a shrunk copy; compiled once per architecture. With
+    ``per_class``, also ``class_correct`` and ``class_count`` (lists over the classifier's classes)."""
     view = self.add_view(view or self.default_view)
     defs, state = network if network is not None else (self.defs, self.state)
     if defs.eval not in self._evals:
@@ -423,7 +424,10 @@ class Run:
       totals = sums if totals is None else jax.tree.map(jnp.add, totals, sums)
     totals = jax.device_get(totals)
     count = max(float(totals['count']), 1.0)
-    return {'loss': float(totals['loss_sum']) / count, 'accuracy': float(totals['correct']) / count}
+    result = {'loss': float(totals['loss_sum']) / count, 'accuracy': float(totals['correct']) / count}
+    if per_class:
+      result.update({k: [int(round(float(v))) for v in totals[k]] for k in ('class_correct', 'class_count')})
+    return result
 
   def step_bytes(self, batch_size: int | None = None) -> int:
     """XLA's compiled bytes of one update of the current network at ``batch_size`` (default: the

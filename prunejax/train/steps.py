@@ -73,13 +73,16 @@ def make_train_step(defs: ModelDefs, optimizer: optax.GradientTransformation, me
 
 
 def make_eval_step(defs: ModelDefs, mean: jax.Array, std: jax.Array) -> Callable:
-  """Returns ``eval_step(params, model_state, images, labels, indices, valid) -> sums`` (eval mode)."""
+  """Returns ``eval_step(params, model_state, images, labels, indices, valid) -> sums`` (eval mode): loss,
+  correct and count, in total and per class."""
 
   def eval_step(params, model_state, images, labels, indices, valid):
     x, y = gather_batch(images, labels, indices, mean, std)
     logits = apply_model(defs.eval, params, model_state, x)
     weight = valid.astype(jnp.float32)
-    return {'loss_sum': jnp.sum(cross_entropy(logits, y) * weight),
-            'correct': jnp.sum((jnp.argmax(logits, -1) == y) * weight), 'count': jnp.sum(weight)}
+    correct = (jnp.argmax(logits, -1) == y) * weight
+    per_class = jax.nn.one_hot(y, logits.shape[-1])  # per-class sums: any class subset's accuracy
+    return {'loss_sum': jnp.sum(cross_entropy(logits, y) * weight), 'correct': jnp.sum(correct),
+            'count': jnp.sum(weight), 'class_correct': correct @ per_class, 'class_count': weight @ per_class}
 
   return eval_step

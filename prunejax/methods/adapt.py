@@ -1,0 +1,306 @@
+"""ADaPT — data-aware pruning and retraining ("Now that I can see, I can improve", Rajagopal & Bouganis 2020).
+
+Follows the authors' protocol (../shared/PAPERS.md §4); where we deviate, ``config.adapt`` says so:
+
+    pretrained ← a dense run of the model on all classes (config.adapt.pretrained_workdir, shared)
+    data_aware:
+        fine-tune on the device's class subset for finetune_epochs at lr_before
+        score every filter/unit by `criterion` (mean |W_f| by default), rank all globally, ascending
+        remove filters in that order until p% of the weights are gone — a filter's kernel slice and
+            its consumers' input slices, over all Dense/Conv kernels; dependency groups (residual adds,
+            depthwise) removed jointly; at least min_channels per group — and shrink physically
+        retrain on the subset to total_epochs: lr_after, ×0.1 at each of decay_epochs
+    data_agnostic: the same removal on the pretrained network at epoch 0, then total_epochs on all
+        classes at lr_after (×0.1 at decay_epochs); trained once per p and shared by every subset
+    report: test accuracy on the subset at the best subset-validation epoch after pruning (the
+        classifier keeps all classes: predictions are the argmax over all of them)
+    dapr: the largest p in 5..95 (step 5) whose data-aware accuracy is at least the pretrained
+        network's on the subset, by binary search from 50; each probe a resumable run in probes/
+"""
+
+import hashlib
+import json
+import pathlib
+
+import jax
+import ml_collections
+import numpy as np
+import optax
+
+from prunejax import data, edge, structure
+from prunejax.data.sources import DATASET_SHAPES
+from prunejax.errors import PrunejaxError
+from prunejax.methods.registry import check_no_pruning, method_block, register_method, train_and_evaluate
+from prunejax.methods.unit_counting import complement, param_counter
+from prunejax.train import Run, finished_summary, init_train_state, network_of, write_summary
+
+FIELDS = ('subset', 'prune_percent', 'criterion', 'finetune_epochs', 'total_epochs', 'min_channels',
+          'pretrained_workdir', 'mode', 'lr_before', 'lr_after', 'decay_epochs', 'score_examples',
+          'agnostic_workdir')
+MODES = ('data_aware', 'data_agnostic', 'dapr')
+EXAMPLE = 'configs/adapt_lenet5_fashion_mnist.py'
+NAMED_SUBSETS = {'fashion_mnist': {'tops': (0, 2, 4, 6), 'footwear': (5, 7, 9)}}
+NAMED_SUBSETS['fashion_mnist_idx'] = NAMED_SUBSETS['fashion_mnist']
+KERNELS = r'kernel$'  # the weights p counts: every Dense/Conv kernel, the classifier's included
+DAPR_STEP = 5
+
+
+def subset_classes(config: ml_collections.ConfigDict) -> tuple[int, ...]:
+  """``config.adapt.subset`` as labels: a named group, ``random<k>`` (k labels, seed k), '1,3,8' or a list."""
+  subset, dataset = config.adapt.subset, config.dataset
+  num_classes = DATASET_SHAPES[dataset][1]
+  named = NAMED_SUBSETS.get(dataset, {})
+  if isinstance(subset, str) and subset in named:
+    return named[subset]
+  if isinstance(subset, str) and subset.startswith('random') and subset[6:].isdigit():
+    k = int(subset[6:])
+    if not 0 < k < num_classes:
+      raise PrunejaxError(f'config.adapt.subset={subset!r}: a random subset needs 0 < k < {num_classes}.')
+    return tuple(sorted(int(c) for c in np.random.default_rng([k, 2020]).choice(num_classes, k, replace=False)))
+  try:
+    labels = tuple(int(c) for c in (subset.split(',') if isinstance(subset, str) else subset) if str(c).strip())
+  except ValueError:
+    raise PrunejaxError(f'config.adapt.subset={subset!r} is not a named group ({", ".join(named) or "none"} for '
+                        f'{dataset}), random<k> or a list of labels like 1,3,8.') from None
+  if not labels or len(set(labels)) != len(labels) or not all(0 <= c < num_classes for c in labels):
+    raise PrunejaxError(f'config.adapt.subset={subset!r} must be distinct labels in [0, {num_classes}) of '
+                        f'{dataset}, at least one.')
+  return labels
+
+
+def check(config: ml_collections.ConfigDict) -> None:
+  check_no_pruning(config)
+  cfg = method_block(config, FIELDS, EXAMPLE)
+  if cfg.mode not in MODES:
+    raise PrunejaxError(f'config.adapt.mode={cfg.mode!r} must be one of {MODES}.')
+  subset_classes(config)
+  if cfg.mode != 'dapr' and not 0 < cfg.prune_percent < 100:
+    raise PrunejaxError(f'config.adapt.prune_percent={cfg.prune_percent} must be in (0, 100).')
+  if cfg.criterion not in structure.ALL_CRITERIA:
+    raise PrunejaxError(f'config.adapt.criterion={cfg.criterion!r} is unknown; choose one of '
+                        f'{structure.ALL_CRITERIA}.')
+  if not 0 <= cfg.finetune_epochs < cfg.total_epochs:
+    raise PrunejaxError(f'config.adapt.finetune_epochs={cfg.finetune_epochs} must be in [0, total_epochs='
+                        f'{cfg.total_epochs}).')
+  if not isinstance(cfg.min_channels, int) or cfg.min_channels < 1:
+    raise PrunejaxError(f'config.adapt.min_channels={cfg.min_channels!r} must be a positive integer.')
+  if not config.validation_fraction:
+    raise PrunejaxError('ADaPT picks the best validation epoch: set config.validation_fraction (0.2: 80/20).')
+
+
+def pretrain_config(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
+  """The dense pretraining on all classes an ADaPT config starts from (its model, data, recipe, seed)."""
+  dense = ml_collections.ConfigDict(config.to_dict())
+  dense.method = 'dense'
+  del dense['adapt']
+  return dense
+
+
+def pretrained(config: ml_collections.ConfigDict, workdir: pathlib.Path) -> None:
+  """Trains the pretraining in ``workdir`` unless a finished run of the same model and data is there."""
+  if (workdir / 'summary.json').exists():
+    return  # a finished run of any recipe; network_of checks that it is the same model and data
+  print(f'pretraining {config.model} on all classes in {workdir}', flush=True)
+  train_and_evaluate(pretrain_config(config), workdir)
+
+
+@register_method('adapt', check=check)
+def adapt(run: Run) -> dict:
+  cfg = run.config.adapt
+  if cfg.mode == 'dapr':
+    return dapr(run)
+  if cfg.mode == 'data_agnostic':
+    return data_agnostic(run)
+  subset = run.add_view(data.class_subset(run.splits, subset_classes(run.config)))
+  unpruned = start_from_pretrained(run)
+  run.learning_rate = learning_rate(cfg, len(subset.train) // run.batch_size, before_epochs=cfg.finetune_epochs)
+  run.train('finetune_on_subset', epochs=cfg.finetune_epochs, view=subset)
+  removal = run.once('prune', lambda: prune(run, subset))
+  retrain(run, subset, cfg.total_epochs - cfg.finetune_epochs)
+  best = best_epoch(run.notes['epochs'], subset_classes(run.config))
+  return write_summary(run, 'adapt', {**block_figures(run), **figures(unpruned, removal, best, run.config),
+                                      'units_final': {name: len(kept) for name, kept in run.keep.items()}},
+                       check=with_ratios)
+
+
+def data_agnostic(run: Run) -> dict:
+  """Reads (or trains, once per p) the shared data-agnostic run, then takes the subset's figures from
+  its per-class records: the training does not depend on the subset."""
+  workdir = pathlib.Path(run.config.adapt.agnostic_workdir or run.workdir / 'agnostic')
+  shared = agnostic_config(run.config, run.workdir)
+  s = finished_summary(workdir, shared) or train_and_evaluate(shared, workdir)
+  classes = subset_classes(run.config)
+  unpruned = {'pretrained_digest': s['pretrained_digest'], 'flops_dense': s['flops_dense'],
+              'unpruned_subset_accuracy': subset_accuracy(s['unpruned_test'], classes)}
+  summary = {k: v for k, v in s.items() if k not in ('epochs', 'unpruned_test')}
+  summary.update({**block_figures(run), **figures(unpruned, s, best_epoch(s['epochs'], classes), run.config),
+                  'method': 'adapt', 'agnostic_workdir': str(workdir)})
+  summary['test_accuracy'] = summary['subset_accuracy']  # the contract's figure: on the device's data
+  run.close()
+  (run.workdir / 'summary.json').write_text(json.dumps(summary, indent=2) + '\n')
+  return summary
+
+
+AGNOSTIC_FIELDS = tuple(f for f in FIELDS if f not in ('subset', 'mode', 'agnostic_workdir'))
+
+
+def agnostic_config(config: ml_collections.ConfigDict, workdir: pathlib.Path) -> ml_collections.ConfigDict:
+  """The subset-free config of the shared data-agnostic training (pretrained_workdir resolved)."""
+  shared = ml_collections.ConfigDict(config.to_dict())
+  shared.method = 'adapt_agnostic'
+  shared.adapt = ml_collections.ConfigDict({k: config.adapt[k] for k in AGNOSTIC_FIELDS})
+  shared.adapt.pretrained_workdir = str(pretrained_workdir(config, workdir))
+  return shared
+
+
+@register_method('adapt_agnostic')
+def adapt_agnostic(run: Run) -> dict:
+  """Data-agnostic ADaPT on all classes: prune the pretrained network at epoch 0, retrain; per-class
+  validation and test counts each epoch (and of the pretrained network) for any subset to read."""
+  cfg = run.config.adapt
+  unpruned = start_from_pretrained(run)
+  run.learning_rate = learning_rate(cfg, len(run.default_view.train) // run.batch_size, before_epochs=0)
+  removal = run.once('prune', lambda: prune(run, None))
+  retrain(run, run.default_view, cfg.total_epochs)
+  return write_summary(run, 'adapt_agnostic', {
+      **block_figures(run), **unpruned, **removal, 'epochs': run.notes['epochs'],
+      'units_final': {name: len(kept) for name, kept in run.keep.items()}}, check=with_ratios)
+
+
+def pretrained_workdir(config: ml_collections.ConfigDict, workdir: pathlib.Path) -> pathlib.Path:
+  return pathlib.Path(config.adapt.pretrained_workdir or workdir / 'pretrained')
+
+
+def start_from_pretrained(run: Run) -> dict:
+  """Pretrains (once per pretrained_workdir) and makes the pretrained network the run's state; records
+  its digest, FLOPs and per-class test counts (the unpruned network on any subset)."""
+  workdir = pretrained_workdir(run.config, run.workdir)
+  pretrained(run.config, workdir)
+  _, params, model_state = network_of(run, workdir)
+
+  def load() -> dict:
+    run.state = init_train_state(params, model_state, run.optimizer, run.config.seed)
+    test = run.evaluate(None, 'test', per_class=True)
+    digest = hashlib.sha256(b''.join(np.asarray(x).tobytes() for x in jax.tree.leaves(params))).hexdigest()
+    flops = edge.forward_flops_per_example(run.apply_fn(), params, model_state, run.splits.input_shape)
+    return {'pretrained_digest': digest, 'flops_dense': flops,
+            'unpruned_test': {'correct': test['class_correct'], 'count': test['class_count']}}
+
+  return run.once('load_pretrained', load)
+
+
+def block_figures(run: Run) -> dict:
+  cfg = run.config.adapt
+  return {'prune_percent': cfg.prune_percent, 'criterion': cfg.criterion,
+          'params_dense': sum(int(np.prod(x.shape)) for x in jax.tree.leaves(run.initial_params))}
+
+
+def figures(unpruned: dict, removal: dict, best: dict, config) -> dict:
+  classes = subset_classes(config)
+  accuracy = (unpruned['unpruned_subset_accuracy'] if 'unpruned_subset_accuracy' in unpruned
+              else subset_accuracy(unpruned['unpruned_test'], classes))
+  return {'mode': config.adapt.mode, 'subset': list(classes), 'subset_name': str(config.adapt.subset),
+          'pretrained_digest': unpruned['pretrained_digest'], 'unpruned_subset_accuracy': accuracy,
+          'weights_pruned_fraction': removal['weights_pruned_fraction'],
+          'filters_removed': removal['filters_removed'], 'flops_dense': unpruned['flops_dense'], **best}
+
+
+def with_ratios(summary: dict) -> None:
+  """Adds the contract's ``params_final`` and ``flops_ratio`` (unpruned FLOPs / final FLOPs)."""
+  summary['params_final'] = summary['params_total']
+  summary['flops_ratio'] = summary['flops_dense'] / summary['flops_per_example']
+
+
+def learning_rate(cfg, steps_per_epoch: int, before_epochs: float) -> optax.Schedule:
+  """lr_before for ``before_epochs``, then lr_after, ×0.1 at each of decay_epochs (counted from 0)."""
+  boundaries = {int(before_epochs * steps_per_epoch): cfg.lr_after / cfg.lr_before} if before_epochs else {}
+  for epoch in cfg.decay_epochs:
+    boundaries[int(epoch * steps_per_epoch)] = boundaries.get(int(epoch * steps_per_epoch), 1.0) * 0.1
+  return optax.piecewise_constant_schedule(cfg.lr_before if before_epochs else cfg.lr_after, boundaries)
+
+
+def prune(run: Run, subset: data.View | None) -> dict:
+  """Removes the lowest-ranked filters until p% of the kernel weights are gone; shrinks physically."""
+  cfg = run.config.adapt
+  groups = [g for g in run.groups() if g.prunable]
+  batches = None
+  if cfg.criterion in structure.DATA_CRITERIA:
+    batches = run.batches(subset, cfg.score_examples, run.config.eval_batch_size, seed=run.config.seed)
+  scores = structure.model_scores(run.model(), groups, cfg.criterion, batches, seed=run.config.seed)
+  keep, fraction = filters_to_keep(groups, scores, param_counter(run, KERNELS), cfg.prune_percent / 100,
+                                   cfg.min_channels)
+  run.shrink(keep)
+  return {'weights_pruned_fraction': fraction, 'filters_removed': sum(g.size - len(keep.get(g.name, range(g.size)))
+                                                                      for g in groups)}
+
+
+def filters_to_keep(groups, scores, count_weights, fraction: float, min_channels: int):
+  """The smallest prefix of the global ascending order (leaving ``min_channels`` per group) whose removal
+  takes at least ``fraction`` of the weights ``count_weights`` counts; returns (keep, fraction removed)."""
+  candidates = []
+  for g in groups:
+    s = np.asarray(scores[g.name], np.float64)
+    candidates += [(float(s[u]), g.name, int(u)) for u in np.argsort(s, kind='stable')[:max(g.size - min_channels, 0)]]
+  order = [(name, unit) for _, name, unit in sorted(candidates)]
+  total = count_weights({})
+  removed = lambda m: 1.0 - count_weights(complement(groups, order[:m])) / total
+  if removed(len(order)) < fraction:
+    raise PrunejaxError(f'removing {fraction:.0%} of the weights is impossible with min_channels={min_channels} '
+                        f'per layer (at most {removed(len(order)):.1%}); lower config.adapt.prune_percent.')
+  low, high = 0, len(order)  # removed(low) < fraction <= removed(high)
+  while high - low > 1:
+    middle = (low + high) // 2
+    low, high = (middle, high) if removed(middle) < fraction else (low, middle)
+  return complement(groups, order[:high]), removed(high)
+
+
+def retrain(run: Run, view: data.View, epochs: float) -> None:
+  """Trains ``epochs`` on ``view``, recording per-class validation and test counts after each epoch
+  (on the view: per class, so any subset of its classes can be read from them)."""
+  def record(run: Run) -> None:
+    counts = {split: run.evaluate(view, split, per_class=True) for split in ('validation', 'test')}
+    run.notes.setdefault('epochs', []).append(
+        {split: {'correct': f['class_correct'], 'count': f['class_count']} for split, f in counts.items()})
+  run.train('retrain', epochs=epochs, view=view, every=len(view.train) // run.batch_size, on_event=record)
+
+
+def subset_accuracy(counts: dict, classes) -> float:
+  return sum(counts['correct'][c] for c in classes) / max(sum(counts['count'][c] for c in classes), 1)
+
+
+def best_epoch(epochs: list[dict], classes) -> dict:
+  """The epoch with the best subset-validation accuracy (the first on ties) and its subset test accuracy."""
+  scored = [(subset_accuracy(e['validation'], classes), -i, subset_accuracy(e['test'], classes))
+            for i, e in enumerate(epochs)]
+  validation, position, test = max(scored)
+  return {'best_epoch': 1 - position, 'subset_validation_accuracy': validation, 'subset_accuracy': test}
+
+
+def dapr(run: Run) -> dict:
+  """Binary search over p in 5..95 for the largest data-aware p that keeps the unpruned accuracy."""
+  probes: dict[int, dict] = {}
+
+  def probe(percent: int) -> dict:
+    config = ml_collections.ConfigDict(run.config.to_dict())
+    config.adapt.update(mode='data_aware', prune_percent=percent,
+                        pretrained_workdir=run.config.adapt.pretrained_workdir or str(run.workdir / 'pretrained'))
+    workdir = run.workdir / 'probes' / f'p{percent}'
+    s = finished_summary(workdir, config) or train_and_evaluate(config, workdir)
+    keys = ('prune_percent', 'subset_accuracy', 'unpruned_subset_accuracy', 'weights_pruned_fraction',
+            'params_total', 'flops_per_example', 'params_dense')
+    return {k: s[k] for k in keys}
+
+  low, high = 0, 100 // DAPR_STEP  # p = 5·low passes (0: unpruned), p = 5·high fails (100%)
+  while high - low > 1:
+    middle = (low + high) // 2
+    probes[middle] = run.once(f'probe_p{DAPR_STEP * middle}', lambda m=middle: probe(DAPR_STEP * m))
+    ok = probes[middle]['subset_accuracy'] >= probes[middle]['unpruned_subset_accuracy']
+    low, high = (middle, high) if ok else (low, middle)
+  best = probes.get(low)
+  summary = {'method': 'adapt', 'mode': 'dapr', 'subset': list(subset_classes(run.config)),
+             'subset_name': str(run.config.adapt.subset), 'dapr_percent': DAPR_STEP * low,
+             'probes': [probes[k] for k in sorted(probes)], 'found': best is not None,
+             **({f'best_{k}': v for k, v in best.items()} if best else {})}
+  run.close()
+  (run.workdir / 'summary.json').write_text(json.dumps(summary, indent=2) + '\n')
+  return summary
