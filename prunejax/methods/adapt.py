@@ -20,6 +20,7 @@ Follows the authors' protocol (../shared/PAPERS.md §4); where we deviate, ``con
 
 import hashlib
 import json
+import math
 import pathlib
 
 import jax
@@ -243,15 +244,19 @@ def filters_to_keep(groups, scores, count_weights, fraction: float, min_channels
     candidates += [(float(s[u]), g.name, int(u)) for u in np.argsort(s, kind='stable')[:max(g.size - min_channels, 0)]]
   order = [(name, unit) for _, name, unit in sorted(candidates)]
   total = count_weights({})
-  removed = lambda m: 1.0 - count_weights(complement(groups, order[:m])) / total
-  if removed(len(order)) < fraction:
+  # Weights to remove, in integers (a float product may miss an exact share by one ulp); p > 0 removes some.
+  needed = max(math.ceil(fraction * total - 1e-9 * total), 1 if fraction > 0 else 0)
+  removed = lambda m: total - count_weights(complement(groups, order[:m]))
+  if removed(len(order)) < needed:
     raise PrunejaxError(f'removing {fraction:.0%} of the weights is impossible with min_channels={min_channels} '
-                        f'per layer (at most {removed(len(order)):.1%}); lower config.adapt.prune_percent.')
-  low, high = 0, len(order)  # removed(low) < fraction <= removed(high)
+                        f'per layer (at most {removed(len(order)) / total:.1%}); lower config.adapt.prune_percent.')
+  low, high = 0, len(order)  # removed(low) < needed <= removed(high)
+  if needed <= 0:
+    return {}, 0.0
   while high - low > 1:
     middle = (low + high) // 2
-    low, high = (middle, high) if removed(middle) < fraction else (low, middle)
-  return complement(groups, order[:high]), removed(high)
+    low, high = (middle, high) if removed(middle) < needed else (low, middle)
+  return complement(groups, order[:high]), removed(high) / total
 
 
 def retrain(run: Run, view: data.View, epochs: float) -> None:
@@ -276,6 +281,20 @@ def best_epoch(epochs: list[dict], classes) -> dict:
   return {'best_epoch': 1 - position, 'subset_validation_accuracy': validation, 'subset_accuracy': test}
 
 
+def dapr_search(passes) -> int:
+  """The largest k in 1..19 with ``passes(k)`` (p = 5k%), assuming passing is monotone in p, by binary
+  search from k = 10 (p = 50); 0 when even p = 5 fails."""
+  low, high = 0, 100 // DAPR_STEP  # p = 5·low passes (0: unpruned), p = 5·high fails (100%)
+  while high - low > 1:
+    middle = (low + high) // 2
+    low, high = (middle, high) if passes(middle) else (low, middle)
+  return low
+
+
+def passes(probe: dict) -> bool:
+  return probe['subset_accuracy'] >= probe['unpruned_subset_accuracy']
+
+
 def dapr(run: Run) -> dict:
   """Binary search over p in 5..95 for the largest data-aware p that keeps the unpruned accuracy."""
   probes: dict[int, dict] = {}
@@ -290,12 +309,8 @@ def dapr(run: Run) -> dict:
             'params_total', 'flops_per_example', 'params_dense')
     return {k: s[k] for k in keys}
 
-  low, high = 0, 100 // DAPR_STEP  # p = 5·low passes (0: unpruned), p = 5·high fails (100%)
-  while high - low > 1:
-    middle = (low + high) // 2
-    probes[middle] = run.once(f'probe_p{DAPR_STEP * middle}', lambda m=middle: probe(DAPR_STEP * m))
-    ok = probes[middle]['subset_accuracy'] >= probes[middle]['unpruned_subset_accuracy']
-    low, high = (middle, high) if ok else (low, middle)
+  low = dapr_search(lambda k: passes(probes.setdefault(k, run.once(f'probe_p{DAPR_STEP * k}',
+                                                                  lambda: probe(DAPR_STEP * k)))))
   best = probes.get(low)
   summary = {'method': 'adapt', 'mode': 'dapr', 'subset': list(subset_classes(run.config)),
              'subset_name': str(run.config.adapt.subset), 'dapr_percent': DAPR_STEP * low,

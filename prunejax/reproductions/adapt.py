@@ -1,0 +1,154 @@
+"""The ADaPT reproduction: per model, one pretraining; the data-agnostic run of each p (shared by every
+subset); data-aware pruning and retraining per (subset, p), whose runs double as DaPR's probes; DaPR per
+subset. Gain table, DaPR table, accuracy-against-p plots. Writes REPORT.md.
+"""
+
+import pathlib
+
+import ml_collections
+
+from prunejax.report import markdown_table, plot_points
+from prunejax.reproductions.grid import Entry, base_config, run_grid
+
+SUBSETS = ('tops', 'footwear', 'random3', 'random5')
+PERCENTS = (25, 50, 75, 90)
+MODES = {
+    'quick': {'models': {'lenet5': ({}, SUBSETS), 'vgg11': ({'width': 0.125}, ('tops', 'footwear'))},
+              'pretrain_epochs': 3, 'finetune_epochs': 1, 'total_epochs': 3, 'decay_epochs': (2,)},
+    'full': {'models': {'lenet5': ({}, SUBSETS), 'vgg11': ({'width': 0.25}, SUBSETS),
+                        'resnet20': ({}, SUBSETS), 'mobilenetv2': ({}, SUBSETS)},
+             'pretrain_epochs': 20, 'finetune_epochs': 5, 'total_epochs': 30, 'decay_epochs': (15, 25)},
+}
+
+
+def adapt_config(root: pathlib.Path, model: str, kwargs: dict, mode: dict, subset: str, adapt_mode: str,
+                 percent: float) -> ml_collections.ConfigDict:
+  config = base_config('adapt_lenet5_fashion_mnist.py')
+  config.model, config.model_kwargs = model, ml_collections.ConfigDict(kwargs)
+  config.num_epochs = mode['pretrain_epochs']
+  config.adapt.update(mode=adapt_mode, subset=subset, prune_percent=float(percent),
+                      finetune_epochs=mode['finetune_epochs'], total_epochs=mode['total_epochs'],
+                      decay_epochs=mode['decay_epochs'], pretrained_workdir=str(root / f'{model}_pretrained'))
+  if adapt_mode == 'data_agnostic':  # (only this mode reads it: the others' configs then equal DaPR's probes')
+    config.adapt.agnostic_workdir = str(root / f'{model}_agnostic_p{percent:g}')
+  return config
+
+
+def entries(root: pathlib.Path, mode: dict) -> list[Entry]:
+  grid = []
+  for model, (kwargs, subsets) in mode['models'].items():
+    make = lambda subset, adapt_mode, p, model=model, kwargs=kwargs: (
+        lambda _: adapt_config(root, model, kwargs, mode, subset, adapt_mode, p))
+    for subset in subsets:
+      for p in PERCENTS:  # the data-aware cells sit where DaPR looks for its probes
+        grid.append(Entry(f'{model}_{subset}_dapr/probes/p{p}', make(subset, 'data_aware', p)))
+        grid.append(Entry(f'{model}_{subset}_agnostic_p{p}', make(subset, 'data_agnostic', p)))
+      grid.append(Entry(f'{model}_{subset}_dapr', make(subset, 'dapr', 50)))
+  return grid
+
+
+def gain_rows(summaries: dict[str, dict], mode: dict) -> list[dict]:
+  rows = []
+  for model, (_, subsets) in mode['models'].items():
+    for subset in subsets:
+      for p in PERCENTS:
+        aware = summaries[f'{model}_{subset}_dapr/probes/p{p}']
+        agnostic = summaries[f'{model}_{subset}_agnostic_p{p}']
+        rows.append({'model': model, 'subset': f'{subset} {aware["subset"]}', 'p': p,
+                     'unpruned': aware['unpruned_subset_accuracy'], 'aware': aware['subset_accuracy'],
+                     'agnostic': agnostic['subset_accuracy'],
+                     'gain_pp': 100 * (aware['subset_accuracy'] - agnostic['subset_accuracy']),
+                     'pruned_aware': aware['weights_pruned_fraction'],
+                     'pruned_agnostic': agnostic['weights_pruned_fraction'],
+                     'params_aware': aware['params_final'], 'params_agnostic': agnostic['params_final'],
+                     'flops_aware': aware['flops_ratio'], 'flops_agnostic': agnostic['flops_ratio']})
+  return rows
+
+
+GAIN_COLUMNS = (
+    ('model', 'model', '{}'), ('subset', 'subset', '{}'), ('p', 'p %', '{}'),
+    ('unpruned', 'unpruned acc', '{:.2%}'), ('aware', 'data-aware acc', '{:.2%}'),
+    ('agnostic', 'data-agnostic acc', '{:.2%}'), ('gain_pp', 'gain pp', '{:+.2f}'),
+    ('pruned_aware', 'weights pruned (aware)', '{:.2%}'), ('pruned_agnostic', '(agnostic)', '{:.2%}'),
+    ('params_aware', 'params (aware)', '{:,}'), ('params_agnostic', '(agnostic)', '{:,}'),
+    ('flops_aware', 'FLOPs ÷ (aware)', '{:.2f}x'), ('flops_agnostic', '(agnostic)', '{:.2f}x'))
+
+
+def dapr_rows(summaries: dict[str, dict], mode: dict) -> list[dict]:
+  rows = []
+  for model, (_, subsets) in mode['models'].items():
+    for subset in subsets:
+      s = summaries[f'{model}_{subset}_dapr']
+      probes = ', '.join(f'{p["prune_percent"]:g}%: {p["subset_accuracy"]:.2%}' for p in s['probes'])
+      row = {'model': model, 'subset': f'{subset} {s["subset"]}', 'dapr_percent': s['dapr_percent'],
+             'unpruned': s['probes'][0]['unpruned_subset_accuracy'], 'probes': probes}
+      if s['found']:
+        row.update({'accuracy': s['best_subset_accuracy'],
+                    'params': f'{s["best_params_total"]:,} / {s["best_params_dense"]:,}',
+                    'weights_pruned': s['best_weights_pruned_fraction']})
+      rows.append(row)
+  return rows
+
+
+DAPR_COLUMNS = (
+    ('model', 'model', '{}'), ('subset', 'subset', '{}'), ('dapr_percent', 'DaPR p %', '{}'),
+    ('unpruned', 'unpruned acc', '{:.2%}'), ('accuracy', 'DaPR acc', '{:.2%}'),
+    ('params', 'params / unpruned', '{}'), ('weights_pruned', 'weights pruned', '{:.2%}'),
+    ('probes', 'probes (p: accuracy)', '{}'))
+
+
+def plots(root: pathlib.Path, rows: list[dict]) -> list[pathlib.Path]:
+  figures = []
+  for key in sorted({(r['model'], r['subset']) for r in rows}):
+    cell = [r for r in rows if (r['model'], r['subset']) == key]
+    series = {'data-aware': [(r['p'], r['aware']) for r in cell],
+              'data-agnostic': [(r['p'], r['agnostic']) for r in cell],
+              'unpruned': [(r['p'], r['unpruned']) for r in cell]}
+    name = f'{key[0]}_{key[1].split()[0]}'
+    figures.append(plot_points(series, root / 'plots' / f'{name}.png', 'weights pruned p (%)',
+                               'test accuracy on the subset', title=f'{key[0]}, {key[1]}'))
+  return figures
+
+
+def reproduce(root: pathlib.Path, quick: bool, ablation: bool | None = None) -> pathlib.Path:
+  """Runs (or resumes) the grid and writes ``root/REPORT.md`` (``ablation`` is not used here)."""
+  del ablation
+  mode = MODES['quick' if quick else 'full']
+  summaries = run_grid(root, entries(root, mode))
+  gains = gain_rows(summaries, mode)
+  values = [r['gain_pp'] for r in gains]
+  negative = [f'{r["model"]} {r["subset"].split()[0]} p{r["p"]} ({r["gain_pp"]:+.2f})' for r in gains if r['gain_pp'] < 0]
+  verdict = (f'Average gain of data-aware over data-agnostic: **{sum(values) / len(values):+.2f} pp** over '
+             f'{len(values)} cells; max {max(values):+.2f} pp; negative in {len(negative)}: '
+             f'{", ".join(negative) or "none"}. Weights pruned vs p: largest deviation '
+             f'{100 * max(abs(r[k] - r["p"] / 100) for r in gains for k in ("pruned_aware", "pruned_agnostic")):.2f} pp.')
+  figures = '\n'.join(f'![{p.stem}](plots/{p.name})' for p in plots(root, gains))
+  models = ', '.join(f'{m}{"(" + ", ".join(f"{k}={v}" for k, v in kw.items()) + ")" if kw else ""} on '
+                     f'{", ".join(subsets)}' for m, (kw, subsets) in mode['models'].items())
+  report = root / 'REPORT.md'
+  report.write_text(HEADER.format(mode='quick' if quick else 'full', flag=' --quick' if quick else '',
+                                  models=models, **{k: mode[k] for k in ('pretrain_epochs', 'finetune_epochs',
+                                                                         'total_epochs', 'decay_epochs')})
+                    + f'{verdict}\n\n## Data-aware vs data-agnostic\n\n{markdown_table(gains, GAIN_COLUMNS)}\n\n'
+                    f'## DaPR\n\n{markdown_table(dapr_rows(summaries, mode), DAPR_COLUMNS)}\n\n'
+                    f'## Accuracy against p\n\n{figures}\n')
+  return report
+
+
+HEADER = """# ADaPT reproduction (prunejax, {mode} mode)
+
+The authors' protocol (Rajagopal & Bouganis 2020, their code: ../shared/PAPERS.md §4) on Fashion-MNIST
+instead of CIFAR-100, with fewer epochs in quick mode. Models: {models}. Pretraining: {pretrain_epochs}
+epochs on all classes (SGD 0.05, momentum 0.9, cosine, batch 128; 80/20 per-class train/validation
+split). Data-aware: {finetune_epochs} epoch(s) at lr 1e-3 on the subset, then filters ranked globally by
+mean |W_f| are removed until p% of all Dense/Conv kernel weights are gone (consumers' input slices
+counted, coupled channels jointly, at least 2 per layer), shrunk, retrained on the subset to
+{total_epochs} epochs in all at lr 1e-2, ×0.1 at epochs {decay_epochs}. Data-agnostic: the same removal
+on the pretrained network at epoch 0, {total_epochs} epochs on all classes at lr 1e-2 (same decays),
+trained once per p and read by every subset. Accuracy: on the subset's test images (argmax over all 10
+classes) at the best subset-validation epoch after pruning. Unpruned: the pretrained network on the
+subset. DaPR: the largest p in 5..95 (step 5) whose data-aware accuracy ≥ unpruned, by binary search
+from 50. Subsets: tops {{T-shirt, pullover, coat, shirt}}, footwear {{sandal, sneaker, ankle boot}},
+random3/random5 (labels drawn with seed 3/5). Regenerate: `python scripts/reproduce.py adapt{flag}`.
+
+"""
