@@ -159,10 +159,14 @@ class _Walker:
     if name in REDUCTIONS:
       axes = set(eqn.params['axes'])
       for axis in axes:
-        self.normalized.update(p.group for p in pieces(values[0].layouts[axis]))
+        if name in ('argmax', 'argmin'):  # the result indexes the channels: removing some renumbers it
+          for piece in pieces(values[0].layouts[axis]):
+            self.blocked.setdefault(piece.group, f'indexed by {self.where(eqn, values)}')
+        else:
+          self.normalized.update(p.group for p in pieces(values[0].layouts[axis]))
       return [_Activation(tuple(l for i, l in enumerate(values[0].layouts) if i not in axes))]
     if name in WINDOWED:
-      return [values[0]] * len(eqn.outvars)
+      return [self.windowed(eqn, values, shapes[0])] * len(eqn.outvars)
     if name == 'transpose':
       return [_Activation(tuple(values[0].layouts[i] for i in eqn.params['permutation']))]
     if name == 'squeeze':
@@ -234,6 +238,26 @@ class _Walker:
     if any(l == () for l in found):
       return ()
     return _Loose(frozenset(variables))
+
+  def windowed(self, eqn, values, shape) -> '_Activation':
+    """Pooling and cumulative ops keep channels along the axes they do not mix; grouped channels on an
+    axis they mix (a window, stride or padding wider than 1, a cumulative axis) cannot be pruned."""
+    params, value = eqn.params, values[0]
+    if 'axis' in params:  # cumsum, cummax, ...: one mixed axis
+      mixed = {params['axis'] % len(shape)}
+    else:
+      ones = [1] * len(shape)
+      mixed = {i for i in range(len(shape))
+               if params['window_dimensions'][i] != 1 or params['window_strides'][i] != 1
+               or tuple(params['padding'][i]) != (0, 0) or (params.get('base_dilation') or ones)[i] != 1
+               or (params.get('window_dilation') or ones)[i] != 1}
+    layouts = list(value.layouts)
+    for axis in mixed:
+      for piece in pieces(layouts[axis]):
+        self.blocked.setdefault(piece.group, f'mixed along its channel axis by {self.where(eqn, values)}')
+      if pieces(layouts[axis]):
+        layouts[axis] = ()
+    return _Activation(tuple(layouts))
 
   def broadcast(self, value, dims, shape, out_shape):
     layouts = [_Loose()] * len(out_shape)

@@ -226,3 +226,54 @@ def test_adam_state_shrinks_with_the_params_and_training_continues():
     value, p2, small_opt = jax.jit(train_step, static_argnums=0)(g2, p2, r2, small_opt)
     losses.append(float(value))
   assert all(np.isfinite(losses))
+
+
+class Mixing(nnx.Module):
+  """conv -> an op along ``axis`` (a cumulative sum or a pooling window) -> conv -> classifier."""
+
+  def __init__(self, op, rngs):
+    self.op = op
+    self.conv1 = Conv(1, 4, 3, padding='SAME', rngs=rngs)
+    self.conv2 = Conv(4, 3, 3, padding='SAME', rngs=rngs)
+    self.classifier = Linear(3, 2, rngs=rngs)
+
+  def __call__(self, x):
+    y = self.conv2(self.op(nnx.relu(self.conv1(x))))
+    return self.classifier(y.mean(axis=(1, 2)))
+
+
+@pytest.mark.parametrize('op,prunable', [
+    (lambda y: jnp.cumsum(y, axis=-1), False),  # mixes channels
+    (lambda y: jax.lax.cummax(y, axis=3), False),
+    (lambda y: jnp.cumsum(y, axis=1), True),  # along the height: channels untouched
+    (lambda y: nnx.max_pool(y, (2, 2), (2, 2)), True),  # spatial pooling
+    (lambda y: jax.lax.reduce_window(y, -jnp.inf, jax.lax.max, (1, 1, 1, 2), (1, 1, 1, 1), 'SAME'), False),
+    (lambda y: nnx.avg_pool(y, (3, 3), (1, 1), padding='SAME'), True),
+])
+def test_windowed_and_cumulative_ops_keep_channels_only_along_axes_they_do_not_mix(op, prunable):
+  model = randomised(Mixing(op, nnx.Rngs(0)))
+  x = jax.random.normal(jax.random.key(1), (2, 6, 6, 1))
+  group = next(g for g in structure.trace_groups(model, x) if g.name == 'conv1/kernel')
+  assert group.prunable == prunable, str(group)
+  if prunable:  # shrinking a prunable group changes nothing but the removed channels' contribution
+    check_function_preserved(model, (6, 6, 1), lambda groups: {'conv1/kernel': [0, 2, 3]})
+  else:
+    assert 'mixed along its channel axis' in group.reason
+
+
+@pytest.mark.parametrize('op,primitive', [
+    (lambda y: jnp.roll(y, 1, axis=-1), 'slice'),
+    (lambda y: jnp.take(y, jnp.array([3, 0, 1, 2]), axis=-1), 'gather'),
+    (lambda y: jax.lax.top_k(y, 4)[0], 'top_k'),
+    (lambda y: y[..., ::-1], 'rev'),
+])
+def test_ops_that_select_or_reorder_channels_fail_loudly(op, primitive):
+  with pytest.raises(PrunejaxError, match=f"primitive '{primitive}'"):
+    structure.trace_groups(Mixing(op, nnx.Rngs(0)), jnp.ones((1, 6, 6, 1)))
+
+
+def test_an_argmax_over_channels_keeps_them():
+  op = lambda y: y * jnp.argmax(y, axis=-1, keepdims=True).astype(y.dtype)
+  group = next(g for g in structure.trace_groups(Mixing(op, nnx.Rngs(0)), jnp.ones((1, 6, 6, 1)))
+               if g.name == 'conv1/kernel')
+  assert not group.prunable and "indexed by primitive 'argmax'" in group.reason
