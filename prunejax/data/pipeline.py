@@ -50,8 +50,25 @@ def make_splits(data: DatasetArrays, validation_fraction: float = 0.1, classes: 
   """Carves a stratified validation split from train and keeps only ``classes`` (all when empty).
 
   With ``remap_labels`` the kept classes become labels 0..k-1 in the order given, and the label space
-  shrinks to k; otherwise labels and ``num_classes`` are kept as they are.
+  shrinks to k; otherwise labels and ``num_classes`` are kept as they are. The splits of the last few
+  (dataset, settings) are remembered: runs of a grid share them.
   """
+  key = (id(data), validation_fraction, tuple(int(c) for c in classes), bool(remap_labels))
+  cached = _SPLITS.get(key)
+  if cached is not None and cached[0] is data:
+    return cached[1]
+  splits = _make_splits(data, validation_fraction, classes, remap_labels)
+  if len(_SPLITS) >= 4:
+    _SPLITS.pop(next(iter(_SPLITS)))
+  _SPLITS[key] = (data, splits)
+  return splits
+
+
+_SPLITS: dict = {}
+
+
+def _make_splits(data: DatasetArrays, validation_fraction: float, classes: Sequence[int],
+                 remap_labels: bool) -> Splits:
   if not 0.0 <= validation_fraction < 1.0:
     raise PrunejaxError(f'validation_fraction={validation_fraction} must be in [0, 1).')
   classes = tuple(int(c) for c in classes)
@@ -74,6 +91,8 @@ def make_splits(data: DatasetArrays, validation_fraction: float = 0.1, classes: 
   if len(train) == 0:
     raise PrunejaxError(f'no training examples left in {data.name} after selecting classes={classes}.')
   pixels = train.images.reshape(-1, train.images.shape[-1]).astype(np.float64) / 255.0
+  for split in (train, validation, test):
+    split.images.flags.writeable = split.labels.flags.writeable = False
   return Splits(train, validation, test, num_classes, tuple(pixels.mean(0)), tuple(pixels.std(0) + 1e-8))
 
 

@@ -6,6 +6,7 @@ finally a TFDS download when ``download`` is allowed. Anything else fails with o
 """
 
 import dataclasses
+import functools
 import os
 import pathlib
 
@@ -62,10 +63,22 @@ def check_dataset_name(name: str) -> None:
 
 def load_dataset(name: str, data_dir: str = '', manual_dir: str = '',
                  download: bool = True) -> DatasetArrays:
-  """Returns ``name``'s train and test splits, preparing them through TFDS if needed."""
+  """Returns ``name``'s train and test splits, preparing them through TFDS if needed. Read once per
+  process and shared (the arrays are read-only): a grid of runs, or a run that starts another, pays once."""
   check_dataset_name(name)
+  return _load(name, data_dir_or_default(data_dir), manual_dir_or_default(manual_dir), bool(download))
+
+
+@functools.lru_cache(maxsize=2)
+def _load(name: str, data_path: pathlib.Path, manual_path: pathlib.Path, download: bool) -> DatasetArrays:
+  arrays = _prepared(name, data_path, manual_path, download)
+  for array in (arrays.train_images, arrays.train_labels, arrays.test_images, arrays.test_labels):
+    array.flags.writeable = False
+  return arrays
+
+
+def _prepared(name: str, data_path: pathlib.Path, manual_path: pathlib.Path, download: bool) -> DatasetArrays:
   tfds = _import_tfds()
-  data_path, manual_path = data_dir_or_default(data_dir), manual_dir_or_default(manual_dir)
   download_config = tfds.download.DownloadConfig(manual_dir=str(manual_path), try_download_gcs=False)
 
   builder = tfds.builder(name, data_dir=str(data_path))
