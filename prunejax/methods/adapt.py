@@ -305,7 +305,7 @@ def dapr(run: Run) -> dict:
     workdir = run.workdir / 'probes' / f'p{percent}'
     s = finished_summary(workdir, config) or train_and_evaluate(config, workdir)
     keys = ('prune_percent', 'subset_accuracy', 'unpruned_subset_accuracy', 'weights_pruned_fraction',
-            'params_total', 'flops_per_example', 'params_dense')
+            'params_total', 'flops_per_example', 'flops_ratio', 'params_dense', 'test_accuracy')
     return {k: s[k] for k in keys}
 
   low = dapr_search(lambda k: passes(probes.setdefault(k, run.once(f'probe_p{DAPR_STEP * k}',
@@ -314,7 +314,8 @@ def dapr(run: Run) -> dict:
   summary = {'method': 'adapt', 'mode': 'dapr', 'subset': list(subset_classes(run.config)),
              'subset_name': str(run.config.adapt.subset), 'dapr_percent': DAPR_STEP * low,
              'probes': [probes[k] for k in sorted(probes)], 'found': best is not None,
-             **({f'best_{k}': v for k, v in best.items()} if best else {})}
+             **({f'best_{k}': v for k, v in best.items()} if best else {}),
+             **({'test_accuracy': best['test_accuracy'], 'subset_accuracy': best['subset_accuracy']} if best else {})}
   run.close()
   (run.workdir / 'summary.json').write_text(json.dumps(summary, indent=2) + '\n')
   return summary

@@ -52,8 +52,9 @@ def run_grid(root: pathlib.Path, entries: list[Entry], known: dict[str, dict] | 
     started = time.perf_counter()
     log(f'== {entry.name}: {config.method or "auto"} {config.model} on {config.dataset} -> {root / entry.name}')
     summaries[entry.name] = dict(train_and_evaluate(config, root / entry.name), config=config.to_dict())
-    log(f'   test accuracy {summaries[entry.name]["test_accuracy"]:.4f} '
-        f'({time.perf_counter() - started:.0f} s with set-up)')
+    accuracy = summaries[entry.name].get('test_accuracy')
+    figure = f'test accuracy {accuracy:.4f}' if isinstance(accuracy, float) else 'done'
+    log(f'   {figure} ({time.perf_counter() - started:.0f} s with set-up)')
   return summaries
 
 

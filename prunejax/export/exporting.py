@@ -1,0 +1,87 @@
+"""Exports a finished run's network (dense, masked or shrunk: rebuilt from its checkpoint at its shapes)
+to a runtime format, loads the file back in that runtime and checks it against the JAX model on the
+real test images, then times it. The exported function takes raw pixels (float32, 0–255, NHWC) and
+applies the run's normalisation itself: what a device feeds it."""
+
+import json
+import pathlib
+import time
+
+import jax
+import jax.numpy as jnp
+import ml_collections
+import numpy as np
+from flax import nnx
+
+from prunejax import edge
+from prunejax.errors import PrunejaxError
+from prunejax.export.stablehlo import StableHloRunner, to_stablehlo
+from prunejax.export.tflite import TfliteRunner, to_tflite
+from prunejax.train import Checkpointer, Run
+
+FORMATS = ('stablehlo', 'tflite')
+SUFFIX = {'stablehlo': '.stablehlo', 'tflite': '.tflite'}
+
+
+def serving_fn(model: nnx.Module, mean, std):
+  """``f(pixels) -> logits`` in eval mode, weights closed over (they become the file's constants)."""
+  graphdef, variables = nnx.split(model)
+  mean, std = jnp.asarray(mean, jnp.float32), jnp.asarray(std, jnp.float32)
+  return lambda pixels: nnx.merge(graphdef, variables)((pixels / 255.0 - mean) / std)
+
+
+def finished_run(workdir: pathlib.Path) -> Run:
+  """The run in ``workdir`` (its config from the checkpoint's record), without training anything."""
+  if not (workdir / 'checkpoints').is_dir():
+    raise PrunejaxError(f'{workdir} has no checkpoints/; pass the --workdir of a finished run.')
+  checkpointer = Checkpointer(workdir / 'checkpoints')
+  intact = checkpointer.latest_intact()
+  checkpointer.close()
+  if intact is None:
+    raise PrunejaxError(f'{workdir}/checkpoints holds no checkpoint; run its config first.')
+  return Run(ml_collections.ConfigDict(intact[1]['config']), workdir, announce=False)
+
+
+def export_run(workdir: str | pathlib.Path, fmt: str = 'tflite', quantize: bool = False,
+               batch: int | None = None, threads: int = 2, repeats: int = 20) -> dict:
+  """Writes ``workdir/export/model.<fmt>`` and ``export/<fmt>[_int8]_summary.json``; returns the summary."""
+  if fmt not in FORMATS:
+    raise PrunejaxError(f'--format {fmt!r} is unknown; choose one of {FORMATS}.')
+  if quantize and fmt != 'tflite':
+    raise PrunejaxError('--quantize applies to --format tflite (dynamic-range int8 weights).')
+  workdir = pathlib.Path(workdir)
+  run = finished_run(workdir)
+  defs, params, model_state = run.saved_network()
+  run.close()
+  fn = serving_fn(nnx.merge(defs.eval, params, model_state), run.splits.mean, run.splits.std)
+  shape = run.splits.input_shape
+  started = time.perf_counter()
+  blob = (to_tflite(fn, shape, batch, quantize) if fmt == 'tflite' else to_stablehlo(fn, shape, batch))
+  seconds = time.perf_counter() - started
+  tag = fmt + ('_int8' if quantize else '')
+  path = workdir / 'export' / f'model{"_int8" if quantize else ""}{SUFFIX[fmt]}'
+  path.parent.mkdir(parents=True, exist_ok=True)
+  path.write_bytes(blob)
+  runner = TfliteRunner(path.read_bytes(), threads) if fmt == 'tflite' else StableHloRunner(path.read_bytes())
+  summary = {'format': tag, 'file': str(path), 'file_bytes': len(blob), 'export_seconds': seconds,
+             'model': run.config.model, 'batch': 'any' if batch is None else batch,
+             **parity(runner, jax.jit(fn), run.splits.test.images, batch or 500)}
+  for size in ((1, 64) if batch is None else (batch,)):
+    x = np.zeros((size,) + shape, np.float32)
+    summary[f'latency_ms_b{size}'] = 1e3 * edge.median_latency(runner, x, repeats=repeats)
+  (workdir / 'export' / f'{tag}_summary.json').write_text(json.dumps(summary, indent=2) + '\n')
+  return summary
+
+
+def parity(runner, reference, images: np.ndarray, batch: int) -> dict:
+  """Max |Δlogit| and top-1 agreement of ``runner`` against ``reference`` over ``images`` (padded to
+  whole batches)."""
+  worst, agree = 0.0, 0
+  for start in range(0, len(images), batch):
+    chunk = np.asarray(images[start:start + batch], np.float32)
+    valid = len(chunk)
+    chunk = np.concatenate([chunk, np.zeros((batch - valid,) + chunk.shape[1:], np.float32)])
+    got, expected = runner(chunk)[:valid], np.asarray(reference(chunk))[:valid]
+    worst = max(worst, float(np.abs(got - expected).max()))
+    agree += int((got.argmax(-1) == expected.argmax(-1)).sum())
+  return {'max_abs_logit_diff': worst, 'top1_agreement': agree / len(images), 'parity_images': len(images)}

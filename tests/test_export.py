@@ -1,0 +1,43 @@
+"""Export: the files load in their runtimes and agree with the JAX model on real test images."""
+
+import json
+
+import pytest
+
+from prunejax import export, methods, structure
+from prunejax.errors import PrunejaxError
+from prunejax.train import Run, write_summary
+
+
+def test_stablehlo_and_tflite_files_agree_with_jax(tiny_config, tmp_path):
+  methods.train_and_evaluate(tiny_config, tmp_path)
+  for fmt in ('stablehlo', 'tflite'):
+    summary = export.export_run(tmp_path, fmt, repeats=3)
+    assert summary['top1_agreement'] >= 0.999 and summary['max_abs_logit_diff'] < 1e-3, summary
+    assert summary['parity_images'] == 200 and summary['file_bytes'] > 50_610 * 4 * 0.9
+    assert json.loads((tmp_path / 'export' / f'{fmt}_summary.json').read_text()) == summary
+  int8 = export.export_run(tmp_path, 'tflite', quantize=True, repeats=3)
+  assert int8['file_bytes'] < summary['file_bytes'] / 2 and int8['top1_agreement'] > 0.9
+
+
+def test_a_shrunk_network_exports_at_its_shapes(tiny_config, tmp_path):
+  tiny_config.method = 'l1_half_export_test'
+  summary = methods.train_and_evaluate(tiny_config, tmp_path)
+  exported = export.export_run(tmp_path, 'tflite', batch=8, repeats=3)
+  assert exported['top1_agreement'] >= 0.999 and 'latency_ms_b8' in exported
+  assert exported['file_bytes'] < 4 * summary['params_total'] * 1.2  # the shrunk weights, not the dense ones
+
+
+@methods.register_method('l1_half_export_test')
+def _l1_half(run: Run) -> dict:
+  run.train('train', epochs=1)
+  run.once('prune', lambda: run.shrink(structure.select_channels(
+      structure.model_scores(run.model(), run.groups(), 'l1'), run.groups(), ratio=0.5)))
+  return write_summary(run, 'l1_half', {})
+
+
+def test_bad_requests_fail_in_one_line(tmp_path):
+  with pytest.raises(PrunejaxError, match='has no checkpoints'):
+    export.export_run(tmp_path, 'tflite')
+  with pytest.raises(PrunejaxError, match="--format 'onnx' is unknown"):
+    export.export_run(tmp_path, 'onnx')
