@@ -1,0 +1,84 @@
+"""Where structured pruning should pay: the same dense and L1-pruned networks (every prunable group at
+ratio 0.5, physically shrunk; CIFAR shape) in XLA on the CPU and in the TFLite/LiteRT interpreter
+(XNNPACK), at batch 1 and 64 under a thread limit: latency, speed-up, speed-up ÷ FLOPs ratio, file size.
+
+python scripts/benchmark_deploy.py [--threads 2] [--models resnet20,resnet56] [--out ...]
+Dense and pruned are timed in alternating rounds (medians of per-round ratios), per runtime.
+"""
+
+import json
+import pathlib
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from absl import app, flags, logging
+from flax import nnx
+
+from prunejax import edge, models, structure
+from prunejax.report import summary_table
+
+_THREADS = flags.DEFINE_integer('threads', 2, 'CPU threads for both runtimes (the process is pinned).')
+_MODELS = flags.DEFINE_list('models', ['resnet20', 'resnet56'], 'Models to prune.')
+_ROUNDS = flags.DEFINE_integer('rounds', 5, 'Alternating dense/pruned rounds; medians are reported.')
+_OUT = flags.DEFINE_string('out', 'runs/benchmarks/deploy.json', 'Where to write the JSON results.')
+SHAPE = (32, 32, 3)
+
+
+def networks(name):
+  """(dense, pruned) eval-mode functions of raw pixels, and the pruned network's FLOPs ratio."""
+  from prunejax.export import serving_fn  # pylint: disable=g-import-not-at-top
+  model = models.create_model(name, SHAPE, 10)
+  groups = structure.trace_groups(model, jnp.zeros((1,) + SHAPE))
+  _, variables = structure.eval_split(model)
+  keep = structure.select_channels(structure.criterion_scores(variables, groups, 'l1'), groups, 0.5)
+  pruned = structure.shrink(model, keep, groups)
+  fns, flops = [], []
+  for m in (model, pruned):
+    m = nnx.clone(m)
+    m.eval()
+    fns.append(serving_fn(m, (0.5,) * 3, (0.25,) * 3))
+    graphdef, params, rest = nnx.split(m, nnx.Param, ...)
+    flops.append(edge.forward_flops_per_example(lambda p, s, x, g=graphdef: nnx.merge(g, p, s)(x), params, rest, SHAPE))
+  return fns, flops[0] / flops[1]
+
+
+def measure(name):
+  from prunejax.export import TfliteRunner, to_tflite  # pylint: disable=g-import-not-at-top
+  (dense, pruned), flops_ratio = networks(name)
+  runtimes = {'xla': [jax.jit(dense), jax.jit(pruned)]}
+  blobs = [to_tflite(fn, SHAPE, None) for fn in (dense, pruned)]
+  runtimes['tflite'] = [TfliteRunner(blob, _THREADS.value) for blob in blobs]
+  rows = []
+  for runtime, (base, candidate) in runtimes.items():
+    for batch in (1, 64):
+      x = np.zeros((batch,) + SHAPE, np.float32)
+      timing = edge.paired_latencies((base, (x,)), (candidate, (x,)), rounds=_ROUNDS.value)
+      rows.append({'model': name, 'runtime': runtime, 'batch': batch, 'threads': _THREADS.value,
+                   'dense_ms': 1e3 * timing['baseline'], 'pruned_ms': 1e3 * timing['candidate'],
+                   'speedup': timing['speedup'], 'flops_ratio': flops_ratio,
+                   'speedup_per_flops_ratio': timing['speedup'] / flops_ratio,
+                   'tflite_kib_dense': len(blobs[0]) / 1024, 'tflite_kib_pruned': len(blobs[1]) / 1024})
+  return rows
+
+
+COLUMNS = (('model', 'model', '{}'), ('runtime', 'runtime', '{}'), ('batch', 'batch', '{}'),
+           ('dense_ms', 'dense ms', '{:.2f}'), ('pruned_ms', 'pruned ms', '{:.2f}'),
+           ('speedup', 'speed-up', '{:.2f}'), ('flops_ratio', 'FLOPs ratio', '{:.2f}'),
+           ('speedup_per_flops_ratio', 'speed-up/FLOPs', '{:.2f}'))
+
+
+def main(argv):
+  del argv
+  logging.set_verbosity(logging.ERROR)
+  edge.limit_cpu_threads(_THREADS.value)
+  rows = [row for name in _MODELS.value for row in measure(name)]
+  print(summary_table(rows, COLUMNS))
+  out = pathlib.Path(_OUT.value)
+  out.parent.mkdir(parents=True, exist_ok=True)
+  out.write_text(json.dumps(rows, indent=2) + '\n')
+  print(f'written to {out}')
+
+
+if __name__ == '__main__':
+  app.run(main)
