@@ -32,4 +32,5 @@ def tiny_config():
   config.download = False
   config.progress_bar = False
   config.checkpoint_every_steps = 10
+  config.plots = False  # matplotlib is a third of a tiny run; tests/methods/test_runner.py checks the plots
   return config

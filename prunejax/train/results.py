@@ -66,7 +66,8 @@ def write_summary(run: Run, method: str, extra: dict[str, Any] | None = None,
                                       if isinstance(v, (int, float)) and not isinstance(v, bool)})
   run.close()
   (run.workdir / 'summary.json').write_text(json.dumps(summary, indent=2) + '\n')
-  plot_runs([run.workdir], run.workdir / 'plots')
+  if config.get('plots', True):
+    plot_runs([run.workdir], run.workdir / 'plots')
   return summary
 
 

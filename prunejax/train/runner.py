@@ -47,7 +47,7 @@ from prunejax.train.steps import apply_model, cross_entropy, make_eval_step, mak
 # Config fields that do not change a run's trajectory: everything else must match to resume.
 NOT_FINGERPRINTED = ('data_dir', 'manual_dir', 'download', 'progress_bar', 'log_every_steps',
                      'checkpoint_every_steps', 'keep_checkpoints', 'eval_batch_size', 'num_devices', 'edge',
-                     'progress_every_seconds')
+                     'progress_every_seconds', 'plots')
 LR_SCALING = ('none', 'linear', 'sqrt')
 
 

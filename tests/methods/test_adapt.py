@@ -92,7 +92,7 @@ def adapt_config(tiny_config, tmp_path):
   return tiny_config
 
 
-def test_aware_and_agnostic_start_from_the_same_pretrained_weights_and_dapr_searches(adapt_config, tmp_path):
+def test_aware_and_agnostic_start_from_the_same_pretrained_weights(adapt_config, tmp_path):
   summaries = {}
   for mode in ('data_aware', 'data_agnostic'):
     adapt_config.adapt.mode = mode
@@ -110,7 +110,10 @@ def test_aware_and_agnostic_start_from_the_same_pretrained_weights_and_dapr_sear
   other = methods.train_and_evaluate(adapt_config, tmp_path / 'agnostic_other')
   assert other['train_seconds'] == summaries['data_agnostic']['train_seconds']
   assert other['subset'] == [0, 2] and not (tmp_path / 'agnostic_other' / 'agnostic').exists()
-  # DaPR: binary search from 50 over steps of 5; the answer is the largest passing probe.
+
+
+def test_dapr_probes_are_resumable_runs_and_it_keeps_the_largest_passing_p(adapt_config, tmp_path):
+  # Binary search from 50 over steps of 5; the answer is the largest passing probe.
   adapt_config.adapt.mode = 'dapr'
   dapr = methods.train_and_evaluate(adapt_config, tmp_path / 'dapr')
   probes = dapr['probes']
