@@ -71,10 +71,47 @@ def load_dataset(name: str, data_dir: str = '', manual_dir: str = '',
 
 @functools.lru_cache(maxsize=2)
 def _load(name: str, data_path: pathlib.Path, manual_path: pathlib.Path, download: bool) -> DatasetArrays:
-  arrays = _prepared(name, data_path, manual_path, download)
+  arrays = _read_cache(name, data_path)
+  if arrays is None:
+    arrays = _prepared(name, data_path, manual_path, download)
+    _write_cache(arrays, data_path)
   for array in (arrays.train_images, arrays.train_labels, arrays.test_images, arrays.test_labels):
     array.flags.writeable = False
   return arrays
+
+
+def cache_path(name: str, data_path: pathlib.Path) -> pathlib.Path:
+  """Where the arrays of a prepared dataset are kept for the next process: reading them skips importing
+  TensorFlow and decoding TFDS records (seconds per start-up). Delete it to read TFDS again."""
+  return data_path / 'prunejax_arrays' / f'{name}.npz'
+
+
+def _read_cache(name: str, data_path: pathlib.Path) -> DatasetArrays | None:
+  path = cache_path(name, data_path)
+  try:
+    with np.load(path, allow_pickle=False) as f:
+      return DatasetArrays(name=name, source=str(f['source']), num_classes=int(f['num_classes']),
+                           train_images=f['train_images'], train_labels=f['train_labels'],
+                           test_images=f['test_images'], test_labels=f['test_labels'])
+  except FileNotFoundError:
+    return None
+  except Exception as e:  # pylint: disable=broad-except  # a damaged cache is re-read from TFDS
+    print(f'warning: ignoring the unreadable dataset cache {path} ({type(e).__name__}); reading TFDS',
+          flush=True)
+    return None
+
+
+def _write_cache(arrays: DatasetArrays, data_path: pathlib.Path) -> None:
+  path = cache_path(arrays.name, data_path)
+  try:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f'{path.stem}.{os.getpid()}.partial.npz')
+    np.savez(partial, source=arrays.source, num_classes=arrays.num_classes,
+             train_images=arrays.train_images, train_labels=arrays.train_labels,
+             test_images=arrays.test_images, test_labels=arrays.test_labels)
+    partial.replace(path)  # atomic: a reader sees the whole file or none
+  except OSError:
+    pass  # a read-only data dir: every process reads TFDS, as before
 
 
 def _prepared(name: str, data_path: pathlib.Path, manual_path: pathlib.Path, download: bool) -> DatasetArrays:

@@ -41,6 +41,23 @@ def test_fashion_mnist_is_prepared_offline_from_manual_idx_files(tmp_path):
   assert key(data.train_images[..., 0], data.train_labels) == key(*arrays['train'])
 
 
+def test_arrays_are_cached_for_the_next_process_and_a_damaged_cache_is_re_read(tmp_path, capsys):
+  manual = tmp_path / 'manual'
+  manual.mkdir()
+  fake_fashion_mnist(manual)
+  read = lambda: sources._load.__wrapped__('fashion_mnist', tmp_path / 'tfds', manual, False)  # no memo
+  first = read()
+  cache = sources.cache_path('fashion_mnist', tmp_path / 'tfds')
+  assert cache.exists() and not list(cache.parent.glob('*.partial.npz'))
+  again = read()  # from the cache: same arrays, same provenance
+  assert again.source == first.source == 'fashion_mnist_idx' and again.num_classes == 10
+  np.testing.assert_array_equal(again.train_images, first.train_images)
+  np.testing.assert_array_equal(again.test_labels, first.test_labels)
+  cache.write_bytes(cache.read_bytes()[:100])  # truncated
+  np.testing.assert_array_equal(read().train_images, first.train_images)
+  assert 'ignoring the unreadable dataset cache' in capsys.readouterr().out
+
+
 def test_missing_dataset_error_names_dataset_places_and_both_remedies(tmp_path):
   with pytest.raises(PrunejaxError) as error:
     sources.load_dataset('fashion_mnist', data_dir=str(tmp_path / 'tfds'),
