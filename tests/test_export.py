@@ -37,7 +37,7 @@ def _l1_half(run: Run) -> dict:
 
 
 def test_bad_requests_fail_in_one_line(tmp_path):
-  with pytest.raises(PrunejaxError, match='has no checkpoints'):
+  with pytest.raises(PrunejaxError, match='holds no finished run'):
     export.export_run(tmp_path, 'tflite')
   with pytest.raises(PrunejaxError, match="--format 'onnx' is unknown"):
     export.export_run(tmp_path, 'onnx')

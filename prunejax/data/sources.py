@@ -103,15 +103,15 @@ def _read_cache(name: str, data_path: pathlib.Path) -> DatasetArrays | None:
 
 def _write_cache(arrays: DatasetArrays, data_path: pathlib.Path) -> None:
   path = cache_path(arrays.name, data_path)
+  partial = path.with_name(f'{path.stem}.{os.getpid()}.partial.npz')
   try:
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f'{path.stem}.{os.getpid()}.partial.npz')
     np.savez(partial, source=arrays.source, num_classes=arrays.num_classes,
              train_images=arrays.train_images, train_labels=arrays.train_labels,
              test_images=arrays.test_images, test_labels=arrays.test_labels)
     partial.replace(path)  # atomic: a reader sees the whole file or none
-  except OSError:
-    pass  # a read-only data dir: every process reads TFDS, as before
+  except OSError:  # a read-only or full data dir: every process reads TFDS, as before
+    partial.unlink(missing_ok=True)
 
 
 def _prepared(name: str, data_path: pathlib.Path, manual_path: pathlib.Path, download: bool) -> DatasetArrays:

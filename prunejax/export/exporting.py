@@ -21,6 +21,7 @@ from prunejax.train import Checkpointer, Run
 
 FORMATS = ('stablehlo', 'tflite')
 SUFFIX = {'stablehlo': '.stablehlo', 'tflite': '.tflite'}
+FLOAT_AGREEMENT, INT8_AGREEMENT = 0.999, 0.9  # top-1 agreement below which an export is refused
 
 
 def serving_fn(model: nnx.Module, mean, std):
@@ -32,14 +33,18 @@ def serving_fn(model: nnx.Module, mean, std):
 
 def finished_run(workdir: pathlib.Path) -> Run:
   """The run in ``workdir`` (its config from the checkpoint's record), without training anything."""
-  if not (workdir / 'checkpoints').is_dir():
-    raise PrunejaxError(f'{workdir} has no checkpoints/; pass the --workdir of a finished run.')
+  if not (workdir / 'checkpoints').is_dir() or not (workdir / 'summary.json').exists():
+    raise PrunejaxError(f'{workdir} holds no finished run (checkpoints/ and summary.json); pass the --workdir '
+                        'of a finished run.')
   checkpointer = Checkpointer(workdir / 'checkpoints')
   intact = checkpointer.latest_intact()
   checkpointer.close()
   if intact is None:
     raise PrunejaxError(f'{workdir}/checkpoints holds no checkpoint; run its config first.')
-  return Run(ml_collections.ConfigDict(intact[1]['config']), workdir, announce=False)
+  config = ml_collections.ConfigDict(intact[1]['config'])
+  if config.get('adapt') and config.adapt.get('mode') == 'dapr':
+    raise PrunejaxError(f'{workdir} is a DaPR search; export its chosen probe, {workdir}/probes/p<N>.')
+  return Run(config, workdir, announce=False)
 
 
 def export_run(workdir: str | pathlib.Path, fmt: str = 'tflite', quantize: bool = False,
@@ -70,6 +75,11 @@ def export_run(workdir: str | pathlib.Path, fmt: str = 'tflite', quantize: bool 
     x = np.zeros((size,) + shape, np.float32)
     summary[f'latency_ms_b{size}'] = 1e3 * edge.median_latency(runner, x, repeats=repeats)
   (workdir / 'export' / f'{tag}_summary.json').write_text(json.dumps(summary, indent=2) + '\n')
+  floor = INT8_AGREEMENT if quantize else FLOAT_AGREEMENT
+  if summary['top1_agreement'] < floor:
+    raise PrunejaxError(f'{path} agrees with the JAX model on only {summary["top1_agreement"]:.2%} of the test '
+                        f'images (< {floor:.1%}; max |Δlogit| {summary["max_abs_logit_diff"]:.3g}): the '
+                        'conversion is wrong; the file and its summary are kept for inspection.')
   return summary
 
 

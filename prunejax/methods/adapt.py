@@ -100,7 +100,7 @@ def pretrain_config(config: ml_collections.ConfigDict) -> ml_collections.ConfigD
 def pretrained(config: ml_collections.ConfigDict, workdir: pathlib.Path) -> None:
   """Trains the pretraining in ``workdir`` unless a finished run of the same model and data is there."""
   if (workdir / 'summary.json').exists():
-    return  # a finished run of any recipe; network_of checks that it is the same model and data
+    return  # a finished run of any recipe; network_of checks its model, data and validation split
   print(f'pretraining {config.model} on all classes in {workdir}', flush=True)
   train_and_evaluate(pretrain_config(config), workdir)
 

@@ -61,7 +61,8 @@ def edge_deploy(run: Run) -> dict:
   steps_per_epoch = len(original.train) // config.batch_size
   total = steps_per_epoch * config.num_epochs
   pruning_cfg = ml_collections.ConfigDict(config.pruning.to_dict())
-  begin, end = int(cfg.prune_window[0] * total), int(cfg.prune_window[1] * total)
+  # The last refresh must fall on a step that runs (the last one is total - 1).
+  begin, end = int(cfg.prune_window[0] * total), min(int(cfg.prune_window[1] * total), total - 1)
   pruning_cfg.update(method='magnitude', sparsity=cfg.sparsity, schedule='polynomial', begin_step=begin,
                      end_step=end, update_every=max(1, min(config.pruning.update_every, (end - begin) // 10)))
   pruning = Pruning(pruning_cfg, run.initial_params)

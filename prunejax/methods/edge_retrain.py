@@ -123,9 +123,10 @@ def edge_retrain(run: Run) -> dict:
 
 
 def load_deployed(run: Run, device: Device, optimizer: optax.GradientTransformation,
-                  trainable: str | None = None) -> None:
+                  trainable: str | None = None, masked: bool = True, trains: bool = True) -> None:
   """Makes ``optimizer`` the run's and, once, the deployed network its state (step 0); records the
-  deployed network's accuracies on both test views (the "before")."""
+  deployed network's accuracies on both test views (the "before") and the weights that may change
+  (in the ``trainable`` leaves, only the kept ones when ``masked``)."""
   run.optimizer = optimizer
 
   def load_it():
@@ -133,8 +134,10 @@ def load_deployed(run: Run, device: Device, optimizer: optax.GradientTransformat
     run.state = state.replace(step=jnp.zeros((), jnp.int32))
     run.set_batch_size(run.config.edge_retrain.batch_size)
     chosen = jax.tree.leaves(core.select_leaves(device.params, trainable or '', r'$^'))
-    run.notes['trainable_params'] = sum(int(np.prod(p.shape))
-                                        for p, f in zip(jax.tree.leaves(device.params), chosen) if f)
+    masks = jax.tree.leaves(device.masks, is_leaf=lambda x: x is None)
+    run.notes['trainable_params'] = trains * sum(
+        int(m.sum()) if masked and m is not None else int(np.prod(p.shape))
+        for p, m, f in zip(jax.tree.leaves(device.params), masks, chosen) if f)
     run.notes['before'] = {'acc_new_before': run.evaluate(device.new, 'test')['accuracy'],
                            'acc_original_before': run.evaluate(device.original, 'test')['accuracy']}
 
@@ -150,7 +153,7 @@ def inner_optimizer(run: Run) -> optax.GradientTransformation:
 
 @strategy('none')
 def none(run: Run, device: Device) -> None:
-  load_deployed(run, device, inner_optimizer(run))
+  load_deployed(run, device, inner_optimizer(run), trains=False)
 
 
 @strategy('finetune_fixed_mask')
@@ -171,7 +174,7 @@ def rehearsal(run: Run, device: Device) -> None:
 def regrow_reprune(run: Run, device: Device) -> None:
   cfg = run.config.edge_retrain
   dense_steps = int(round(cfg.regrow_fraction * cfg.steps))
-  load_deployed(run, device, inner_optimizer(run))
+  load_deployed(run, device, inner_optimizer(run), masked=False)  # (its dense phase trains every weight)
   run.train('regrow', steps=dense_steps, view=device.new)
   run.optimizer = device.masked(inner_optimizer(run))
   run.once('reprune', lambda: reprune(run, device))
@@ -236,5 +239,5 @@ def distillation_loss(teacher: Callable[[jax.Array], jax.Array], weight: float, 
 
 @strategy('finetune_dense')
 def finetune_dense(run: Run, device: Device) -> None:
-  load_deployed(run, device, inner_optimizer(run))
+  load_deployed(run, device, inner_optimizer(run), masked=False)
   run.train('finetune', steps=run.config.edge_retrain.steps, view=device.new)

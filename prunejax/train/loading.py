@@ -2,6 +2,7 @@
 checkpoint's record, so a shrunk (or masked) model is rebuilt at its saved shapes; or another run's
 network read into this run's (unshrunk) shapes, to start from it."""
 
+import json
 import pathlib
 
 import jax
@@ -49,6 +50,11 @@ def network_of(run: Run, workdir: str | pathlib.Path) -> tuple[ModelDefs, object
       raise PrunejaxError(f'{workdir} holds a different network ({config["model"]} on {config["dataset"]}) than '
                           f'this run ({run.config.model} on {run.config.dataset}); point the config at a run '
                           'of this model.')
+    for field in ('validation_fraction', 'classes', 'remap_labels'):  # else it trained on our validation
+      if json.loads(json.dumps(config.get(field))) != json.loads(json.dumps(run.config.get(field))):
+        raise PrunejaxError(f'{workdir} was trained with {field}={config.get(field)!r}, this run has '
+                            f'{run.config.get(field)!r}: its training images would overlap this run\'s '
+                            'validation split; train the starting network with the same data split.')
     defs, params, model_state = split_model(run.new_model())
     abstract = jax.eval_shape(lambda: {'params': params, 'model_state': model_state})
     network = checkpointer.restore_network(abstract, number)

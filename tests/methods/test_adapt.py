@@ -125,6 +125,14 @@ def test_dapr_probes_are_resumable_runs_and_it_keeps_the_largest_passing_p(adapt
   assert again['probes'] == probes
 
 
+def test_a_pretrained_run_with_another_validation_split_is_refused(adapt_config, tmp_path):
+  pretraining = adapt_lib.pretrain_config(adapt_config)
+  pretraining.validation_fraction, pretraining.num_epochs = 0.1, 1
+  methods.train_and_evaluate(pretraining, tmp_path / 'pretrained')  # its training images: our validation
+  with pytest.raises(PrunejaxError, match='trained with validation_fraction=0.1, this run has 0.2'):
+    methods.train_and_evaluate(adapt_config, tmp_path / 'run')
+
+
 @pytest.mark.parametrize('largest', [0, 1, 7, 10, 13, 19])
 def test_dapr_search_finds_the_largest_passing_p_from_50(largest):
   asked = []

@@ -59,6 +59,10 @@ def test_sparse_strategies_keep_the_deployed_sparsity_exactly(edge_config, tmp_p
   # regrow_reprune re-grew weights, then re-pruned to the same count: its zeros moved.
   regrown = zeros(results['regrow_reprune'][1])
   assert any((z != d).any() for z, d in zip(regrown, deployed_zeros))
+  kernels = sum(int(np.prod(p.shape)) for p, f in zip(jax.tree.leaves(deployed), jax.tree.leaves(selected)) if f)
+  total = sum(int(np.prod(p.shape)) for p in jax.tree.leaves(deployed))
+  assert results['finetune_fixed_mask'][0]['trainable_params'] == total - kernels + kept  # the kept weights
+  assert results['finetune_dense'][0]['trainable_params'] == total and results['none'][0]['trainable_params'] == 0
   # The deployed network is the same "before" for every strategy.
   assert len({r[0]['acc_original_before'] for r in results.values()}) == 1
   assert results['none'][0]['acc_new_after'] == results['none'][0]['acc_new_before']
@@ -76,7 +80,7 @@ def test_last_layers_freeze_the_rest_bit_for_bit_without_optimizer_state(edge_co
       np.testing.assert_array_equal(before, after, err_msg=path)
   shapes = {tuple(x.shape) for x in jax.tree.leaves(state.opt_state) if np.ndim(x)}
   assert shapes == {(100, 10), (10,)}  # the classifier's momentum (and mask) only
-  assert summary['trainable_params'] == 100 * 10 + 10
+  assert summary['trainable_params'] == 100 * 10 + 10  # the classifier is dense
 
 
 def test_rehearsal_batches_hold_the_buffer_share(edge_config, tmp_path):
