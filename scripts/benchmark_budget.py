@@ -6,8 +6,6 @@ python scripts/benchmark_budget.py [--models lenet_300_100,resnet20] [--batch 12
 Prints step bytes and batches; writes JSON.
 """
 
-import json
-import pathlib
 import time
 
 import jax.numpy as jnp
@@ -16,7 +14,7 @@ import optax
 from absl import app, flags, logging
 
 from prunejax import edge, models, structure, train
-from prunejax.report import summary_table
+from prunejax.report import summary_table, write_rows
 
 _MODELS = flags.DEFINE_list('models', ['lenet_300_100', 'resnet20'], 'Models (28x28x1 inputs, 10 classes).')
 _BATCH = flags.DEFINE_integer('batch', 128, 'Dense batch size that sets the memory budget.')
@@ -52,10 +50,7 @@ def main(argv):
   print(summary_table(rows, [('model', 'model', '{}'), ('keep', 'channels kept', '{:.2f}'),
                              ('batch', 'batch', '{}'), ('step_mb', 'step MB', '{:.2f}'),
                              ('search_s', 'search s', '{:.1f}')]))
-  out = pathlib.Path(_OUT.value)
-  out.parent.mkdir(parents=True, exist_ok=True)
-  out.write_text(json.dumps(rows, indent=2) + '\n')
-  print(f'written to {out}')
+  write_rows(rows, _OUT.value)
 
 
 if __name__ == '__main__':

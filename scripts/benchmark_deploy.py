@@ -6,8 +6,6 @@ python scripts/benchmark_deploy.py [--threads 2] [--models resnet20,resnet56] [-
 Dense and pruned are timed in alternating rounds (medians of per-round ratios), per runtime.
 """
 
-import json
-import pathlib
 
 import jax
 import jax.numpy as jnp
@@ -16,7 +14,7 @@ from absl import app, flags, logging
 from flax import nnx
 
 from prunejax import edge, models, structure
-from prunejax.report import summary_table
+from prunejax.report import summary_table, write_rows
 
 _THREADS = flags.DEFINE_integer('threads', 2, 'CPU threads for both runtimes (the process is pinned).')
 _MODELS = flags.DEFINE_list('models', ['resnet20', 'resnet56'], 'Models to prune.')
@@ -74,10 +72,7 @@ def main(argv):
   edge.limit_cpu_threads(_THREADS.value)
   rows = [row for name in _MODELS.value for row in measure(name)]
   print(summary_table(rows, COLUMNS))
-  out = pathlib.Path(_OUT.value)
-  out.parent.mkdir(parents=True, exist_ok=True)
-  out.write_text(json.dumps(rows, indent=2) + '\n')
-  print(f'written to {out}')
+  write_rows(rows, _OUT.value)
 
 
 if __name__ == '__main__':

@@ -6,8 +6,6 @@ each removing --rate of the remaining units; the dense step's time is the baseli
 python scripts/benchmark_prune.py [--models lenet5,resnet20] [--prunes 3] [--rate 0.2]
 """
 
-import json
-import pathlib
 import runpy
 import tempfile
 import time
@@ -17,7 +15,7 @@ import numpy as np
 from absl import app, flags, logging
 
 from prunejax.methods import dynhp
-from prunejax.report import summary_table
+from prunejax.report import summary_table, write_rows
 from prunejax.train import Run
 
 _MODELS = flags.DEFINE_list('models', ['lenet5', 'resnet20'], 'Registry models (Fashion-MNIST inputs).')
@@ -68,10 +66,7 @@ def main(argv):
              ('prune_total_s', 'prune total s', '{:.2f}'), ('prune_in_dense_steps', '= dense steps', '{:.0f}'),
              ('compiles', 'step compiles', '{}'), ('shapes', 'distinct shapes', '{}')]
   print(summary_table(rows, columns))
-  out = pathlib.Path(_OUT.value)
-  out.parent.mkdir(parents=True, exist_ok=True)
-  out.write_text(json.dumps(rows, indent=2) + '\n')
-  print(f'written to {out}')
+  write_rows(rows, _OUT.value)
 
 
 if __name__ == '__main__':

@@ -1,5 +1,7 @@
-"""Plain-text tables of run summaries, for scripts that print results."""
+"""Plain-text tables of run summaries, for scripts that print results, and their JSON rows."""
 
+import json
+import pathlib
 from collections.abc import Sequence
 from typing import Any
 
@@ -33,3 +35,12 @@ def markdown_table(summaries: Sequence[dict[str, Any]], columns) -> str:
   rows = [[_cell(summary, key, fmt) for key, _, fmt in columns] for summary in summaries]
   line = lambda cells: '| ' + ' | '.join(cells) + ' |'
   return '\n'.join([line(header), line(['---'] * len(header))] + [line(r) for r in rows])
+
+
+def write_rows(rows: Sequence[dict[str, Any]], path: str | pathlib.Path) -> pathlib.Path:
+  """Writes a benchmark's rows as JSON (parents created) and says where."""
+  path = pathlib.Path(path)
+  path.parent.mkdir(parents=True, exist_ok=True)
+  path.write_text(json.dumps(list(rows), indent=2) + '\n')
+  print(f'written to {path}')
+  return path
