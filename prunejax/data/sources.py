@@ -7,8 +7,11 @@ finally a TFDS download when ``download`` is allowed. Anything else fails with o
 
 import dataclasses
 import functools
+import logging
 import os
 import pathlib
+import socket
+import sys
 
 import numpy as np
 
@@ -27,6 +30,13 @@ DATASET_SHAPES = {
     'fashion_mnist': ((28, 28, 1), 10), 'fashion_mnist_idx': ((28, 28, 1), 10), 'mnist': ((28, 28, 1), 10),
     'cifar10': ((32, 32, 3), 10), 'cifar100': ((32, 32, 3), 100), 'digits': ((8, 8, 1), 10),
     'synthetic_images': ((8, 8, 1), 10),
+}
+# Where TFDS downloads each dataset from (its builders' URLs): probed once before a download, since TFDS
+# retries an unreachable host for minutes.
+DOWNLOAD_HOSTS = {
+    'fashion_mnist': ('fashion-mnist.s3-website.eu-central-1.amazonaws.com', 80),
+    'mnist': ('storage.googleapis.com', 443),
+    'cifar10': ('www.cs.toronto.edu', 443), 'cifar100': ('www.cs.toronto.edu', 443),
 }
 # TFDS datasets that an own builder can prepare offline from a manual directory.
 OFFLINE_FALLBACK = {'fashion_mnist': 'fashion_mnist_idx'}
@@ -127,15 +137,44 @@ def _prepared(name: str, data_path: pathlib.Path, manual_path: pathlib.Path, dow
   fallback = OFFLINE_FALLBACK.get(name)
   if fallback and _manual_files_present(manual_path):
     builder = tfds.builder(fallback, data_dir=str(data_path))
-  elif not download and name not in OFFLINE_FALLBACK.values():
-    raise _not_found(name, data_path, manual_path, fallback is not None)
+  elif name not in OFFLINE_FALLBACK.values():
+    if not download:
+      raise _not_found(name, data_path, manual_path, fallback is not None)
+    unreachable = _unreachable(name)
+    if unreachable:
+      raise _not_found(name, data_path, manual_path, fallback is not None, cause=unreachable, offline=True)
   try:
     builder.download_and_prepare(download_config=download_config)
   except Exception as e:  # TFDS raises many types (network, checksum, missing manual files).
+    damaged_file = _damaged_file_in(e)
+    if damaged_file is not None:
+      raise damaged_file from e
     first_line = str(e).splitlines()[0] if str(e) else ''
     raise _not_found(name, data_path, manual_path, fallback is not None or name in OFFLINE_FALLBACK.values(),
                      cause=f'{type(e).__name__}: {first_line}') from e
   return _as_arrays(name, builder)
+
+
+def _unreachable(name: str, timeout_seconds: float = 5.0) -> str:
+  """Why ``name``'s download host cannot be reached ('' when it can): one connection attempt, seconds."""
+  host, port = DOWNLOAD_HOSTS[name]
+  try:
+    socket.create_connection((host, port), timeout=timeout_seconds).close()
+  except OSError as e:
+    return f'cannot download: {host}:{port} is unreachable from this machine ({type(e).__name__}: {e})'
+  return ''
+
+
+def _damaged_file_in(error: BaseException):
+  """The ``DamagedFileError`` behind ``error`` (TFDS may wrap what a builder raises), else None."""
+  from prunejax.data.idx import DamagedFileError  # pylint: disable=g-import-not-at-top
+  seen = set()
+  while error is not None and id(error) not in seen:
+    if isinstance(error, DamagedFileError):
+      return error
+    seen.add(id(error))
+    error = error.__cause__ or error.__context__
+  return None
 
 
 def _import_tfds():
@@ -143,7 +182,16 @@ def _import_tfds():
   tf.config.set_visible_devices([], 'GPU')  # TF only reads files; keep accelerators for JAX.
   import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top
   import prunejax.data.builders  # pylint: disable=g-import-not-at-top,unused-import  # registers ours
+  if not sys.stderr.isatty():
+    tfds.disable_progress_bar()  # in a log file its bars are lines of escape codes
+  logging.getLogger('absl').addFilter(_not_actionable)
   return tfds
+
+
+def _not_actionable(record: logging.LogRecord) -> bool:
+  """False for TFDS's warning about the empty folder its own ``builder()`` call leaves for a dataset
+  prepared by our offline builder instead (every Fashion-MNIST run would print it)."""
+  return 'has no dataset_info.json' not in record.getMessage()
 
 
 def _manual_files_present(manual_path: pathlib.Path) -> bool:
@@ -153,7 +201,7 @@ def _manual_files_present(manual_path: pathlib.Path) -> bool:
   return manual_path.is_dir() and all(idx.find_idx(manual_path, s) for s in stems)
 
 
-def _not_found(name, data_path, manual_path, has_manual_route, cause=''):
+def _not_found(name, data_path, manual_path, has_manual_route, cause='', offline=False):
   ways = ('install Debian\'s dataset-fashion-mnist (apt-get install dataset-fashion-mnist) or put the '
           f'IDX files in a directory named by config.manual_dir or $PRUNEJAX_MANUAL_DIR'
           if has_manual_route else
@@ -162,14 +210,22 @@ def _not_found(name, data_path, manual_path, has_manual_route, cause=''):
   return PrunejaxError(
       f'dataset {name!r} not found offline: looked for a prepared TFDS copy in {data_path}'
       + (f' and for IDX files in {manual_path}' if has_manual_route else '') + f'{because}; either {ways}, '
-      'or run online with config.download=True so TFDS downloads it.')
+      + ('or run where that host is reachable.' if offline else
+         'or run online with config.download=True so TFDS downloads it.'))
 
 
 def _as_arrays(name: str, builder) -> DatasetArrays:
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
   import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top
   splits = {}
   for split in ('train', 'test'):
-    data = tfds.as_numpy(builder.as_dataset(split=split, batch_size=-1, as_supervised=True))
+    try:
+      data = tfds.as_numpy(builder.as_dataset(split=split, batch_size=-1, as_supervised=True))
+    except (tf.errors.OpError, OSError) as e:  # a record file truncated, overwritten or deleted
+      first_line = str(e).splitlines()[0] if str(e) else ''
+      raise PrunejaxError(
+          f'the prepared TFDS copy of {name!r} in {builder.data_dir} is damaged ({type(e).__name__}: '
+          f'{first_line[:200]}); delete that directory and run again to prepare it afresh.') from e
     splits[split] = (np.asarray(data[0], np.uint8), np.asarray(data[1], np.int32))
   return DatasetArrays(
       name=name, source=builder.name, num_classes=builder.info.features['label'].num_classes,

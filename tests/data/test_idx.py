@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from prunejax.data import idx
+from prunejax.errors import PrunejaxError
 
 
 def write_idx(path, array):
@@ -28,12 +29,20 @@ def test_find_idx_prefers_either_form(tmp_path):
 
 def test_read_idx_rejects_other_files(tmp_path):
   (tmp_path / 'bad').write_bytes(b'PK\x03\x04not idx')
-  with pytest.raises(ValueError, match='not an IDX file'):
+  with pytest.raises(PrunejaxError, match=r'bad.*is damaged \(not an IDX file.*reinstall'):
     idx.read_idx(tmp_path / 'bad')
 
 
 def test_read_idx_rejects_truncated_files(tmp_path):
   write_idx(tmp_path / 'x', np.zeros((4, 2)))
   (tmp_path / 'x').write_bytes((tmp_path / 'x').read_bytes()[:-3])
-  with pytest.raises(ValueError, match='truncated'):
+  with pytest.raises(PrunejaxError, match=r'x is damaged \(truncated'):
     idx.read_idx(tmp_path / 'x')
+
+
+def test_read_idx_names_a_damaged_gzip_file(tmp_path):
+  write_idx(tmp_path / 'x.gz', np.zeros((40, 20), np.uint8))
+  whole = (tmp_path / 'x.gz').read_bytes()
+  (tmp_path / 'x.gz').write_bytes(whole[:len(whole) // 2])  # an interrupted copy
+  with pytest.raises(PrunejaxError, match=r'x.gz is damaged \(unreadable gzip'):
+    idx.read_idx(tmp_path / 'x.gz')

@@ -85,3 +85,47 @@ def test_environment_variables_choose_directories(monkeypatch, tmp_path):
   assert sources.manual_dir_or_default('/x') == sources.pathlib.Path('/x')
   monkeypatch.setenv('PRUNEJAX_DATA_DIR', str(tmp_path / 'd'))
   assert sources.data_dir_or_default() == tmp_path / 'd'
+
+
+def test_a_damaged_manual_file_is_named_not_reported_missing(tmp_path):
+  manual = tmp_path / 'manual'
+  manual.mkdir()
+  fake_fashion_mnist(manual)
+  labels = manual / fashion_mnist_idx.FILES['test'][1]
+  labels.write_bytes(labels.read_bytes()[:-4])  # an interrupted copy
+  with pytest.raises(PrunejaxError) as error:
+    sources._load.__wrapped__('fashion_mnist', tmp_path / 'tfds', manual, False)
+  message = str(error.value)
+  assert f'dataset file {labels} is damaged (truncated' in message and 'not found' not in message
+  assert '\n' not in message
+
+
+def test_a_damaged_prepared_tfds_copy_says_which_directory_to_delete(tmp_path):
+  manual = tmp_path / 'manual'
+  manual.mkdir()
+  fake_fashion_mnist(manual)
+  sources._load.__wrapped__('fashion_mnist', tmp_path / 'tfds', manual, False)
+  sources.cache_path('fashion_mnist', tmp_path / 'tfds').unlink()  # read TFDS's records again
+  (record,) = (tmp_path / 'tfds').glob('fashion_mnist_idx/*/*-test.tfrecord*')
+  data = bytearray(record.read_bytes())
+  data[40:60] = b'\xff' * 20  # flipped bytes inside the first record
+  record.write_bytes(bytes(data))
+  with pytest.raises(PrunejaxError, match=r"prepared TFDS copy of 'fashion_mnist' in .*fashion_mnist_idx.* "
+                                          r'is damaged \(.*\); delete that directory'):
+    sources._load.__wrapped__('fashion_mnist', tmp_path / 'tfds', manual, False)
+
+
+def test_an_unreachable_download_host_fails_in_seconds_with_the_offline_ways(tmp_path, monkeypatch):
+  attempts = []
+
+  def offline(address, timeout):
+    attempts.append((address, timeout))
+    raise OSError('Network is unreachable')
+
+  monkeypatch.setattr(sources.socket, 'create_connection', offline)
+  with pytest.raises(PrunejaxError) as error:
+    sources._load.__wrapped__('fashion_mnist', tmp_path / 'tfds', tmp_path / 'nowhere', True)
+  message = str(error.value)
+  assert 'fashion-mnist.s3-website.eu-central-1.amazonaws.com:80 is unreachable' in message
+  assert 'apt-get install dataset-fashion-mnist' in message and '\n' not in message
+  assert attempts == [(sources.DOWNLOAD_HOSTS['fashion_mnist'], 5.0)]  # one probe, no TFDS retries
