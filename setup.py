@@ -14,5 +14,8 @@ setup(
         'importlib-resources>=6', 'pillow>=11', 'matplotlib>=3.9', 'scikit-learn>=1.5', 'numpy>=2.0',
         'tqdm>=4.66', 'tensorboardX>=2.6',
     ],
+    entry_points={'console_scripts': [
+        f'prunejax-{name}=prunejax.commands.{name}:entry'
+        for name in ('train', 'reproduce', 'export', 'profile')]},
     extras_require={'test': ['pytest>=8', 'pytest-xdist>=3.6', 'hypothesis>=6.100']},
 )

@@ -10,7 +10,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 import ml_collections
-from absl import app
+from absl import app, flags
 
 
 def override_errors(argv: Sequence[str]) -> list[str]:
@@ -42,8 +42,17 @@ def override_errors(argv: Sequence[str]) -> list[str]:
   return errors
 
 
-def run(main: Callable[[list[str]], None]) -> None:
-  """``absl.app.run(main)`` after checking the config overrides (one line and exit 2 on a bad one)."""
+def run(main: Callable[[list[str]], None], command_module: str = '__main__') -> None:
+  """``absl.app.run(main)`` after checking the config overrides (one line and exit 2 on a bad one).
+
+  ``--help`` describes the command whichever file started it (a console script, ``scripts/``, ``-m``):
+  absl lists the flags and docstring of ``__main__`` only, so the command module's are lent to it."""
+  module = sys.modules[command_module]
+  main_module = sys.modules['__main__']
+  if main_module is not module:
+    main_module.__doc__ = module.__doc__
+    for flag in flags.FLAGS.get_flags_for_module(command_module):
+      flags.FLAGS.register_key_flag_for_module(sys.argv[0], flag)
   errors = override_errors(sys.argv[1:])
   if errors:
     sys.exit(f'error: {errors[0]}')

@@ -1,37 +1,10 @@
 """Exports a finished run's network to an edge runtime, checks it there against JAX on the test images,
-and times it: writes DIR/export/model.<format> and DIR/export/<format>_summary.json.
+Same as the console script ``prunejax-export``.
 
 python scripts/export.py --workdir runs/default [--format tflite|stablehlo] [--quantize] [--batch N]
 """
 
-import json
-import sys
-
-from absl import app, flags, logging
-
-from prunejax import edge
-from prunejax.errors import PrunejaxError
-
-_WORKDIR = flags.DEFINE_string('workdir', None, 'The --workdir of a finished run.')
-_FORMAT = flags.DEFINE_enum('format', 'tflite', ['tflite', 'stablehlo'], 'Runtime format.')
-_QUANTIZE = flags.DEFINE_bool('quantize', False, 'TFLite: post-training dynamic-range int8 weights.')
-_BATCH = flags.DEFINE_integer('batch', None, 'A fixed batch dimension (default: any batch).')
-_THREADS = flags.DEFINE_integer('threads', 2, 'CPU threads for the runtime and for timing.')
-flags.mark_flags_as_required(['workdir'])
-
-
-def main(argv):
-  del argv
-  if not flags.FLAGS['verbosity'].present:
-    logging.set_verbosity(logging.ERROR)
-  edge.limit_cpu_threads(_THREADS.value)
-  from prunejax.export import export_run  # pylint: disable=g-import-not-at-top
-  try:
-    summary = export_run(_WORKDIR.value, _FORMAT.value, _QUANTIZE.value, _BATCH.value, _THREADS.value)
-  except PrunejaxError as e:
-    sys.exit(f'error: {e}')
-  print(json.dumps(summary, indent=2))
-
+from prunejax.commands.export import entry
 
 if __name__ == '__main__':
-  app.run(main)
+  entry()

@@ -1,35 +1,10 @@
 """Reproduces one paper's experiments as a grid of resumable runs and writes runs/<paper>/REPORT.md.
+Same as the console script ``prunejax-reproduce``.
 
 python scripts/reproduce.py dynhp [--quick] [--ablation] [--root runs/dynhp]
-Re-running resumes: finished runs are read back, an interrupted one continues from its checkpoint.
 """
 
-import pathlib
-import sys
-
-from absl import app, flags, logging
-
-from prunejax.errors import PrunejaxError
-from prunejax.reproductions import PAPERS
-
-_QUICK = flags.DEFINE_bool('quick', False, 'Short settings (minutes on 2 CPU cores) instead of the full grid.')
-_ABLATION = flags.DEFINE_bool('ablation', None, 'Also run the ablations (default: in full mode only).')
-_ROOT = flags.DEFINE_string('root', None, 'Directory of the runs and REPORT.md (default runs/<paper>[_quick]).')
-
-
-def main(argv):
-  if len(argv) != 2 or argv[1] not in PAPERS:
-    sys.exit(f'usage: python scripts/reproduce.py {{{",".join(sorted(PAPERS))}}} [--quick]')
-  if not flags.FLAGS['verbosity'].present:
-    logging.set_verbosity(logging.WARNING)
-  paper = argv[1]
-  root = pathlib.Path(_ROOT.value or f'runs/{paper}{"_quick" if _QUICK.value else ""}')
-  try:
-    report = PAPERS[paper](root, _QUICK.value, _ABLATION.value)
-  except PrunejaxError as e:
-    sys.exit(f'error: {e}')
-  print(f'\n{report.read_text()}\nwritten to {report}')
-
+from prunejax.commands.reproduce import entry
 
 if __name__ == '__main__':
-  app.run(main)
+  entry()

@@ -1,6 +1,7 @@
 """The command-line entry points, run as a user runs them."""
 
 import json
+import pathlib
 import subprocess
 import sys
 
@@ -45,3 +46,21 @@ def test_a_misspelt_config_field_is_one_line_naming_the_nearest(tmp_path):
   assert out.stderr.strip().splitlines()[-1] == (
       "error: config.pruning has no field 'sparsty' (from --config.pruning.sparsty); did you mean one of "
       "['sparsity']?")
+
+
+def test_subpackages_load_on_first_use_after_a_bare_import():
+  out = run('-c', 'import sys, prunejax; assert "prunejax.structure" not in sys.modules; '
+                  'print(prunejax.structure.trace_groups.__name__, prunejax.models.create_model.__name__); '
+                  'prunejax.nosuch')
+  assert out.stdout.split() == ['trace_groups', 'create_model']
+  assert "module prunejax has no attribute 'nosuch'; its subpackages: core, data" in out.stderr
+
+
+def test_console_scripts_are_installed_and_describe_their_flags():
+  bin_dir = pathlib.Path(sys.executable).parent
+  for name, flag in (('train', '--workdir'), ('reproduce', '--quick'), ('export', '--format'),
+                     ('profile', '--out')):
+    out = subprocess.run([str(bin_dir / f'prunejax-{name}'), '--help'], capture_output=True, text=True,
+                         timeout=120, cwd=REPO)
+    assert out.returncode == 1 and not out.stderr, out.stderr[-2000:]  # absl's --help exits with 1
+    assert f'prunejax-{name}' in out.stdout and flag in out.stdout
