@@ -74,7 +74,7 @@ def upai_config(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
 def reconvene(run: Run) -> dict:
   cfg = run.config.reconvene
   pruning = Pruning(upai_config(run.config), run.initial_params)
-  run.optimizer = pruning.wrap(run.optimizer)  # the masks stay fixed while training
+  run.optimizer = pruning.wrap(run.optimizer, fixed=True)  # the masks stay fixed while training
   produced = run.once('produce', lambda: produce(run, pruning, cfg))
   measured = run.once('measure', lambda: measure_against_original(run, cfg.latency_rounds,
                                                                    cfg.latency_repeats))

@@ -92,10 +92,13 @@ class Pruning:
     self.schedule = None if self.at_init else schedule(cfg)
     self._all_kept = core.ones_masks(params, self.selected)
 
-  def wrap(self, inner: optax.GradientTransformation) -> optax.GradientTransformation:
-    """``inner`` under the masked update: masks start all-kept (PaI writes its masks in afterwards)."""
-    refresh = self._magnitude_masks if self.schedule is not None else None
-    return core.masked_update(inner, self._all_kept, self.schedule, refresh)
+  def wrap(self, inner: optax.GradientTransformation, fixed: bool = False) -> optax.GradientTransformation:
+    """``inner`` under the masked update: masks start all-kept (PaI writes its masks in afterwards).
+    ``fixed``: never refresh them, even for a scheduled scorer — for a method that writes its own masks
+    (Reconvene's magnitude UPaI would otherwise be redone by the schedule at the first step)."""
+    scheduled = self.schedule is not None and not fixed
+    return core.masked_update(inner, self._all_kept, self.schedule if scheduled else None,
+                              self._magnitude_masks if scheduled else None)
 
   def _magnitude_masks(self, params, sparsity):
     scores = core.magnitude(params)

@@ -52,7 +52,7 @@ def produced(config, workdir):
   """(run after production, the UPaI masks the run started from)."""
   run = Run(config, workdir)
   pruning = Pruning(reconvene_lib.upai_config(config), run.initial_params)
-  run.optimizer = pruning.wrap(run.optimizer)
+  run.optimizer = pruning.wrap(run.optimizer, fixed=True)
   upai = pruning.masks_at_init(run.defs, run.initial_params, run.state.model_state, run.splits, config.seed)
   reconvene_lib.produce(run, pruning, config.reconvene)
   return run, upai
@@ -139,13 +139,19 @@ def test_summary_measures_the_produced_network_and_load_rebuilds_it(reconvene_co
   run.close()
 
 
-def test_training_keeps_the_masks_fixed(reconvene_config, tmp_path):
+@pytest.mark.parametrize('upai', ['snip', 'magnitude'])  # magnitude: a scheduled scorer, never re-run
+def test_training_keeps_the_masks_fixed(reconvene_config, tmp_path, upai):
+  reconvene_config.reconvene.upai = upai
   produced_only = methods.train_and_evaluate(reconvene_config, tmp_path / 'produce')
   reconvene_config.reconvene.train = True
   trained = methods.train_and_evaluate(reconvene_config, tmp_path / 'train')
   assert trained['trained'] and trained['steps'] > 0
   assert trained['params_final'] == produced_only['params_final']
   assert trained['params_nonzero'] == produced_only['params_nonzero'] < trained['params_final']
+  def pruned(workdir):  # the zero pattern of every kernel (biases start at zero and train away)
+    return {path: np.asarray(leaf) == 0 for path, leaf in by_path(nnx.state(train.load(workdir), nnx.Param)).items()
+            if path.endswith('kernel')}
+  jax.tree.map(np.testing.assert_array_equal, pruned(tmp_path / 'train'), pruned(tmp_path / 'produce'))
 
 
 @pytest.mark.parametrize('field,value,message', [
