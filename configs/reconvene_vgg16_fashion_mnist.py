@@ -22,7 +22,9 @@ def reconvene_block() -> ml_collections.ConfigDict:
   cfg.sensitivity = 'density'  # density | concentration
   cfg.threshold = 3.0  # groups whose sensitivity is below this are made narrow ...
   cfg.count = 0  # ... or, when > 0, the `count` least sensitive groups
-  cfg.min_channels = 2  # a narrowed group keeps at least this many channels ...
+  # A narrowed group keeps at least this many channels (fewer only if it has fewer): at 2, LeNet-5's fc1
+  # becomes 2-3 units at s >= 0.97 and the network cannot learn (README, Reconvene: measured) ...
+  cfg.min_channels = 16
   cfg.multiple = 1  # ... and a multiple of this (8 or 16 for vector units)
   cfg.reinit = 'changed'  # changed (redraw reshaped leaves) | rescale (fan-in) | none
   cfg.train = True  # False: produce, measure and checkpoint the model without training

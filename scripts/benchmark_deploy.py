@@ -8,12 +8,10 @@ Dense and pruned are timed in alternating rounds (medians of per-round ratios), 
 
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 from absl import app, flags, logging
-from flax import nnx
 
-from prunejax import edge, models, structure
+from prunejax import edge
 from prunejax.report import summary_table, write_rows
 
 _THREADS = flags.DEFINE_integer('threads', 2, 'CPU threads for both runtimes (the process is pinned).')
@@ -23,27 +21,9 @@ _OUT = flags.DEFINE_string('out', 'runs/benchmarks/deploy.json', 'Where to write
 SHAPE = (32, 32, 3)
 
 
-def networks(name):
-  """(dense, pruned) eval-mode functions of raw pixels, and the pruned network's FLOPs ratio."""
-  from prunejax.export import serving_fn  # pylint: disable=g-import-not-at-top
-  model = models.create_model(name, SHAPE, 10)
-  groups = structure.trace_groups(model, jnp.zeros((1,) + SHAPE))
-  _, variables = structure.eval_split(model)
-  keep = structure.select_channels(structure.criterion_scores(variables, groups, 'l1'), groups, 0.5)
-  pruned = structure.shrink(model, keep, groups)
-  fns, flops = [], []
-  for m in (model, pruned):
-    m = nnx.clone(m)
-    m.eval()
-    fns.append(serving_fn(m, (0.5,) * 3, (0.25,) * 3))
-    graphdef, params, rest = nnx.split(m, nnx.Param, ...)
-    flops.append(edge.forward_flops_per_example(lambda p, s, x, g=graphdef: nnx.merge(g, p, s)(x), params, rest, SHAPE))
-  return fns, flops[0] / flops[1]
-
-
 def measure(name):
-  from prunejax.export import TfliteRunner, to_tflite  # pylint: disable=g-import-not-at-top
-  (dense, pruned), flops_ratio = networks(name)
+  from prunejax.export import TfliteRunner, dense_and_pruned, to_tflite  # pylint: disable=g-import-not-at-top
+  (dense, pruned), flops_ratio = dense_and_pruned(name, SHAPE)
   runtimes = {'xla': [jax.jit(dense), jax.jit(pruned)]}
   blobs = [to_tflite(fn, SHAPE, None) for fn in (dense, pruned)]
   runtimes['tflite'] = [TfliteRunner(blob, _THREADS.value) for blob in blobs]

@@ -91,8 +91,8 @@ def accuracy_entries(mode: dict) -> list[Entry]:
   return entries
 
 
-# Rectifier and sensitivity variants on LeNet-5, where the default's narrow Dense layers fail.
-ABLATION = {'multiple8': {'multiple': 8}, 'min16': {'min_channels': 16},
+# Rectifier and sensitivity variants on LeNet-5 (min2: the earlier default floor, whose 2-unit Dense layers fail).
+ABLATION = {'min2': {'min_channels': 2}, 'multiple8': {'multiple': 8},
             'concentration': {'sensitivity': 'concentration', 'threshold': 0.5}}
 ABLATION_SCORERS = ('magnitude', 'snip', 'synflow')
 ABLATION_K = (3, 5)
@@ -218,7 +218,7 @@ Our **reconstruction** of Reconvene (Eccles et al. 2024; only the abstract is kn
 prunejax/methods/reconvene.py). Fashion-MNIST shapes (28×28×1, 10 classes). UPaI: one global threshold
 over the kernels (the classifier stays dense), at sparsity 1−2⁻ᵏ; SynFlow in 100 rounds. Reconvene:
 groups whose mask density is below 3× the network's are made narrow to ⌈density·C⌉ channels (at least
-2), re-initialised with the model's initialisers; the other layers keep their UPaI mask. Size ratio =
+16, or all of a smaller group), re-initialised with the model's initialisers; the other layers keep their UPaI mask. Size ratio =
 bytes of the original dense arrays / bytes of Reconvene's arrays; FLOPs of one forward pass (XLA);
 speed-ups are paired latency medians against the original dense model (alternating rounds, 2 CPU
 threads); produce s = UPaI scoring + sensitivity + rectifier, wall time after the scorer's compile

@@ -1,0 +1,31 @@
+"""A registry model and its L1-pruned twin (every prunable channel group keeps the half with the largest
+filter norms, physically shrunk), both in eval mode as functions of raw pixels: what the deploy benchmark
+times and the parity sweep exports."""
+
+import jax.numpy as jnp
+from flax import nnx
+
+from prunejax import edge, models, structure
+from prunejax.export.exporting import serving_fn
+
+
+def dense_and_pruned(name: str, shape: tuple[int, ...], num_classes: int = 10, ratio: float = 0.5,
+                     seed: int = 0, mean=None, std=None):
+  """((dense_fn, pruned_fn), FLOPs ratio dense/pruned) for the registry model ``name`` at ``shape``."""
+  model = models.create_model(name, shape, num_classes, seed)
+  groups = structure.trace_groups(model, jnp.zeros((1,) + tuple(shape)))
+  _, variables = structure.eval_split(model)
+  keep = structure.select_channels(structure.criterion_scores(variables, groups, 'l1'), groups, ratio)
+  pruned = structure.shrink(model, keep, groups)
+  channels = shape[-1]
+  mean = (0.5,) * channels if mean is None else mean
+  std = (0.25,) * channels if std is None else std
+  fns, flops = [], []
+  for m in (model, pruned):
+    m = nnx.clone(m)
+    m.eval()
+    fns.append(serving_fn(m, mean, std))
+    graphdef, params, rest = nnx.split(m, nnx.Param, ...)
+    flops.append(edge.forward_flops_per_example(lambda p, s, x, g=graphdef: nnx.merge(g, p, s)(x),
+                                                params, rest, shape))
+  return tuple(fns), flops[0] / flops[1]
