@@ -13,6 +13,7 @@ setup(
         'ml-collections>=1.0', 'absl-py>=2.1', 'tensorflow-datasets>=4.9.9', 'tensorflow-cpu>=2.19',
         'importlib-resources>=6', 'pillow>=11', 'matplotlib>=3.9', 'scikit-learn>=1.5', 'numpy>=2.0',
         'tqdm>=4.66', 'tensorboardX>=2.6',
+        'ai-edge-litert>=2.3',  # LiteRT's interpreter for exported .tflite files (TF's own is deprecated)
     ],
     entry_points={'console_scripts': [
         f'prunejax-{name}=prunejax.commands.{name}:entry'

@@ -1,7 +1,7 @@
 """TFLite / LiteRT flatbuffers: the JAX function through jax2tf (graph serialisation, so the TFLite
 converter sees TF ops it can fuse: BatchNorm folded into the convolution, ReLU into its producer) and
 TensorFlow's converter; optional post-training dynamic-range int8 quantisation. Run by LiteRT's
-interpreter (``ai_edge_litert``) when installed, else TensorFlow's own, with the XNNPACK delegate."""
+interpreter (``ai_edge_litert``) with its default XNNPACK delegate."""
 
 from collections.abc import Callable
 
@@ -26,12 +26,8 @@ def to_tflite(fn: Callable[[jax.Array], jax.Array], input_shape: tuple[int, ...]
 
 
 def interpreter_class():
-  """LiteRT's interpreter if installed (the maintained runtime), else TensorFlow's (deprecated alias)."""
-  try:
-    from ai_edge_litert.interpreter import Interpreter  # pylint: disable=g-import-not-at-top
-  except ImportError:
-    import tensorflow as tf  # pylint: disable=g-import-not-at-top
-    Interpreter = tf.lite.Interpreter  # pylint: disable=invalid-name
+  """LiteRT's interpreter (``ai_edge_litert``, the maintained runtime; TensorFlow's is deprecated)."""
+  from ai_edge_litert.interpreter import Interpreter  # pylint: disable=g-import-not-at-top
   return Interpreter
 
 
