@@ -2,7 +2,7 @@
 ratio 0.5, physically shrunk; CIFAR shape) in XLA on the CPU and in the TFLite/LiteRT interpreter
 (XNNPACK), at batch 1 and 64 under a thread limit: latency, speed-up, speed-up ÷ FLOPs ratio, file size.
 
-python scripts/benchmark_deploy.py [--threads 2] [--models resnet20,resnet56] [--out ...]
+python scripts/benchmark_deploy.py [--threads 2] [--models resnet20,resnet56] [--runs DIR,...] [--out ...]
 Dense and pruned are timed in alternating rounds (medians of per-round ratios), per runtime.
 """
 
@@ -17,20 +17,22 @@ from prunejax.report import summary_table, write_rows
 _THREADS = flags.DEFINE_integer('threads', 2, 'CPU threads for both runtimes (the process is pinned).')
 _MODELS = flags.DEFINE_list('models', ['resnet20', 'resnet56'], 'Models to prune.')
 _ROUNDS = flags.DEFINE_integer('rounds', 5, 'Alternating dense/pruned rounds; medians are reported.')
+_RUNS = flags.DEFINE_list('runs', [], 'Workdirs of finished runs (e.g. DynHP, Reconvene): each network '
+                          'against a fresh copy of its original model, at the run\'s input shape.')
 _OUT = flags.DEFINE_string('out', 'runs/benchmarks/deploy.json', 'Where to write the JSON results.')
 SHAPE = (32, 32, 3)
 
 
-def measure(name):
-  from prunejax.export import TfliteRunner, dense_and_pruned, to_tflite  # pylint: disable=g-import-not-at-top
-  (dense, pruned), flops_ratio = dense_and_pruned(name, SHAPE)
+def measure(name, fns, flops_ratio, shape):
+  from prunejax.export import TfliteRunner, to_tflite  # pylint: disable=g-import-not-at-top
+  dense, pruned = fns
   runtimes = {'xla': [jax.jit(dense), jax.jit(pruned)]}
-  blobs = [to_tflite(fn, SHAPE, None) for fn in (dense, pruned)]
+  blobs = [to_tflite(fn, shape, None) for fn in (dense, pruned)]
   runtimes['tflite'] = [TfliteRunner(blob, _THREADS.value) for blob in blobs]
   rows = []
   for runtime, (base, candidate) in runtimes.items():
     for batch in (1, 64):
-      x = np.zeros((batch,) + SHAPE, np.float32)
+      x = np.zeros((batch,) + tuple(shape), np.float32)
       timing = edge.paired_latencies((base, (x,)), (candidate, (x,)), rounds=_ROUNDS.value)
       rows.append({'model': name, 'runtime': runtime, 'batch': batch, 'threads': _THREADS.value,
                    'dense_ms': 1e3 * timing['baseline'], 'pruned_ms': 1e3 * timing['candidate'],
@@ -50,7 +52,13 @@ def main(argv):
   del argv
   logging.set_verbosity(logging.ERROR)
   edge.limit_cpu_threads(_THREADS.value)
-  rows = [row for name in _MODELS.value for row in measure(name)]
+  from prunejax.export import dense_and_pruned, original_and_run  # pylint: disable=g-import-not-at-top
+  rows = []
+  for name in _MODELS.value:
+    rows += measure(name, *dense_and_pruned(name, SHAPE), SHAPE)
+  for workdir in _RUNS.value:
+    fns, flops_ratio, shape = original_and_run(workdir)
+    rows += measure(workdir.rstrip('/').split('/')[-1], fns, flops_ratio, shape)
   print(summary_table(rows, COLUMNS))
   write_rows(rows, _OUT.value)
 
