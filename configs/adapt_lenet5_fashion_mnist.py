@@ -39,4 +39,7 @@ def adapt_block() -> ml_collections.ConfigDict:
       'score_examples': 1024,  # data criteria only: subset images scored
       'pretrained_workdir': '',  # a dense run of this model and dataset; '' -> <workdir>/pretrained
       'agnostic_workdir': '',  # the shared data-agnostic run of this p; '' -> <workdir>/agnostic
+      # data_aware/dapr: cut the classifier to the subset's classes (a k-way head, labels 0..k-1) before
+      # fine-tuning; False keeps every class as the authors do (predictions over all of them).
+      'remap': False,
   })

@@ -13,7 +13,9 @@ Follows the authors' protocol (../shared/PAPERS.md §4); where we deviate, ``con
     data_agnostic: the same removal on the pretrained network at epoch 0, then total_epochs on all
         classes at lr_after (×0.1 at decay_epochs); trained once per p and shared by every subset
     report: test accuracy on the subset at the best subset-validation epoch after pruning (the
-        classifier keeps all classes: predictions are the argmax over all of them)
+        classifier keeps all classes: predictions are the argmax over all of them; with ``remap`` the
+        data-aware network's head is cut to the subset's classes before fine-tuning, and p counts the
+        weights of that network)
     dapr: the largest p in 5..95 (step 5) whose data-aware accuracy is at least the pretrained
         network's on the subset, by binary search from 50; each probe a resumable run in probes/
 """
@@ -37,7 +39,7 @@ from prunejax.train import Run, finished_summary, init_train_state, network_of, 
 
 FIELDS = ('subset', 'prune_percent', 'criterion', 'finetune_epochs', 'total_epochs', 'min_channels',
           'pretrained_workdir', 'mode', 'lr_before', 'lr_after', 'decay_epochs', 'score_examples',
-          'agnostic_workdir')
+          'agnostic_workdir', 'remap')
 MODES = ('data_aware', 'data_agnostic', 'dapr')
 EXAMPLE = 'configs/adapt_lenet5_fashion_mnist.py'
 NAMED_SUBSETS = {'fashion_mnist': {'tops': (0, 2, 4, 6), 'footwear': (5, 7, 9)}}
@@ -87,6 +89,9 @@ def check(config: ml_collections.ConfigDict) -> None:
     raise PrunejaxError(f'config.adapt.min_channels={cfg.min_channels!r} must be a positive integer.')
   if not config.validation_fraction:
     raise PrunejaxError('ADaPT picks the best validation epoch: set config.validation_fraction (0.2: 80/20).')
+  if not isinstance(cfg.remap, bool) or (cfg.remap and cfg.mode == 'data_agnostic'):
+    raise PrunejaxError(f'config.adapt.remap={cfg.remap!r} must be True or False, and False for data_agnostic '
+                        '(its network trains on all classes).')
 
 
 def pretrain_config(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
@@ -112,13 +117,17 @@ def adapt(run: Run) -> dict:
     return dapr(run)
   if cfg.mode == 'data_agnostic':
     return data_agnostic(run)
-  subset = run.add_view(data.class_subset(run.splits, subset_classes(run.config)))
+  classes = subset_classes(run.config)
+  subset = run.add_view(data.class_subset(run.splits, classes, remap=cfg.remap))
   unpruned = start_from_pretrained(run)
+  if cfg.remap:  # the run's own figures (test_accuracy, validation) are then the subset's, k-way
+    unpruned.update(run.once('remap_head', lambda: remap_head(run, subset, classes)))
+    run.default_view = subset
   run.learning_rate = learning_rate(cfg, len(subset.train) // run.batch_size, before_epochs=cfg.finetune_epochs)
   run.train('finetune_on_subset', epochs=cfg.finetune_epochs, view=subset)
   removal = run.once('prune', lambda: prune(run, subset))
   retrain(run, subset, cfg.total_epochs - cfg.finetune_epochs)
-  best = best_epoch(run.notes['epochs'], subset_classes(run.config))
+  best = best_epoch(run.notes['epochs'], range(len(classes)) if cfg.remap else classes)
   return write_summary(run, 'adapt', {**block_figures(run), **figures(unpruned, removal, best, run.config),
                                       'units_final': {name: len(kept) for name, kept in run.keep.items()}},
                        check=with_ratios)
@@ -141,7 +150,7 @@ def data_agnostic(run: Run) -> dict:
   return summary
 
 
-AGNOSTIC_FIELDS = tuple(f for f in FIELDS if f not in ('subset', 'mode', 'agnostic_workdir'))
+AGNOSTIC_FIELDS = tuple(f for f in FIELDS if f not in ('subset', 'mode', 'agnostic_workdir', 'remap'))
 
 
 def agnostic_config(config: ml_collections.ConfigDict, workdir: pathlib.Path) -> ml_collections.ConfigDict:
@@ -189,9 +198,17 @@ def start_from_pretrained(run: Run) -> dict:
   return run.once('load_pretrained', load)
 
 
+def remap_head(run: Run, subset: data.View, classes) -> dict:
+  """Cuts the classifier to the subset's classes, in order (the view's labels 0..k-1 match): the
+  pretrained network with a k-way head; its subset test accuracy is the unpruned reference."""
+  (head,) = [g for g in run.groups() if g.reason == structure.OUTPUT_REASON]
+  run.shrink({head.name: list(classes)}, outputs=True)
+  return {'unpruned_subset_accuracy': run.evaluate(subset, 'test')['accuracy']}
+
+
 def block_figures(run: Run) -> dict:
   cfg = run.config.adapt
-  return {'prune_percent': cfg.prune_percent, 'criterion': cfg.criterion,
+  return {'prune_percent': cfg.prune_percent, 'criterion': cfg.criterion, 'remap': bool(cfg.get('remap')),
           'params_dense': sum(int(np.prod(x.shape)) for x in jax.tree.leaves(run.initial_params))}
 
 

@@ -22,6 +22,8 @@ from prunejax.errors import PrunejaxError
 from prunejax.structure.groups import Group, Member, Tap, Trace
 from prunejax.structure.layouts import Layout, Piece, shifted
 
+OUTPUT_REASON = 'reaches the model output'  # why an output group is not prunable (shrink can cut it on request)
+
 ELEMENTWISE = {
     'add', 'sub', 'mul', 'div', 'max', 'min', 'pow', 'neg', 'exp', 'exp2', 'log', 'log1p', 'tanh',
     'logistic', 'sqrt', 'rsqrt', 'abs', 'sign', 'integer_pow', 'square', 'erf', 'erf_inv', 'select_n',
@@ -404,7 +406,7 @@ def trace(apply_fn, variables, *sample_inputs) -> Trace:
     if isinstance(value, _Activation):
       for layout in value.layouts:
         for piece in pieces(layout):
-          walker.blocked.setdefault(piece.group, 'reaches the model output')
+          walker.blocked.setdefault(piece.group, OUTPUT_REASON)
   groups = _collect(walker)
   root = lambda p: dataclasses.replace(p, group=walker.find(p.group))
   resolved = lambda p: (walker.group_name[walker.find(p.group)], root(p))

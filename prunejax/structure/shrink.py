@@ -15,7 +15,7 @@ from flax import nnx
 
 from prunejax.core.paths import leaf_paths
 from prunejax.errors import PrunejaxError
-from prunejax.structure.graph import trace_groups_of
+from prunejax.structure.graph import OUTPUT_REASON, trace_groups_of
 from prunejax.structure.groups import Group
 from prunejax.structure.layouts import axis_index
 
@@ -42,9 +42,11 @@ def trace_groups(model: nnx.Module, *sample_inputs) -> list[Group]:
   return groups
 
 
-def make_plan(groups: Sequence[Group], keep: Mapping[str, Sequence[int]], variables) -> Plan:
+def make_plan(groups: Sequence[Group], keep: Mapping[str, Sequence[int]], variables,
+              outputs: bool = False) -> Plan:
   """Checks ``keep`` (group name -> kept channel indices, or a boolean keep-mask) and turns it into
-  per-variable gathers."""
+  per-variable gathers. ``outputs``: a group that reaches the model output may be cut too (the classes of
+  a classifier head, deliberately); other unprunable groups never."""
   by_name = {g.name: g for g in groups}
   kept = {}
   for name, indices in keep.items():
@@ -63,8 +65,9 @@ def make_plan(groups: Sequence[Group], keep: Mapping[str, Sequence[int]], variab
     if len(np.unique(indices)) != indices.size:
       raise PrunejaxError(f'keep indices for group {name!r} repeat a channel; give each kept channel once.')
     indices = np.sort(indices.ravel()).astype(np.int64)
-    if not group.prunable and len(indices) != group.size:
-      raise PrunejaxError(f'group {name!r} cannot be shrunk: it {group.reason}.')
+    if not group.prunable and len(indices) != group.size and not (outputs and group.reason == OUTPUT_REASON):
+      hint = ' (outputs=True cuts the classes of a head deliberately)' if group.reason == OUTPUT_REASON else ''
+      raise PrunejaxError(f'group {name!r} cannot be shrunk: it {group.reason}{hint}.')
     if len(indices) == 0 or indices[0] < 0 or indices[-1] >= group.size:
       raise PrunejaxError(f'group {name!r} has {group.size} channels; keep indices must be a non-empty '
                           f'subset of 0..{group.size - 1}.')
@@ -158,27 +161,28 @@ def zero_channels(variables, plan: Plan):
   return jax.tree.map(zero, leaf_paths(variables), variables)
 
 
-def shrink(model: nnx.Module, keep: Mapping[str, Sequence[int]], groups: Sequence[Group] | None = None
-           ) -> nnx.Module:
+def shrink(model: nnx.Module, keep: Mapping[str, Sequence[int]], groups: Sequence[Group] | None = None,
+           outputs: bool = False) -> nnx.Module:
   """A new model keeping only ``keep[group]`` channels of each named group; ``model`` is untouched.
 
   ``keep`` values are kept indices or boolean keep-masks. ``groups`` default to those ``trace_groups``
-  last found for this model.
+  last found for this model. ``outputs=True`` also lets a group that reaches the output shrink (a
+  classifier head keeping some classes).
   """
   if groups is None:
     if model not in _TRACED:
       raise PrunejaxError('call prunejax.structure.trace_groups(model, sample_input) before shrink, or '
                           'pass groups=.')
     groups = _TRACED[model]
-  graphdef, state = shrink_split(*nnx.split(model), groups, keep)
+  graphdef, state = shrink_split(*nnx.split(model), groups, keep, outputs=outputs)
   return nnx.merge(graphdef, state)
 
 
 def shrink_split(graphdef: nnx.GraphDef, state: nnx.State, groups: Sequence[Group],
-                 keep: Mapping[str, Sequence[int]], *trees):
+                 keep: Mapping[str, Sequence[int]], *trees, outputs: bool = False):
   """The functional form of ``shrink``: (graphdef, state) of the shrunk model, then each of ``trees``
   (optimizer states, masks: anything holding params-shaped subtrees) shrunk alike."""
-  plan = make_plan(groups, keep, state)
+  plan = make_plan(groups, keep, state, outputs)
   model = nnx.merge(graphdef, shrink_tree(state, plan, prefix_free=False), copy=True)
   fix_static_attributes(model)
   return (*nnx.split(model), *(shrink_tree(tree, plan) for tree in trees))

@@ -166,7 +166,8 @@ class Run:
     keep = {name: np.asarray(indices) for name, indices in self._saved['keep'].items()}
     if not keep:
       return self.base_defs, self._base_params, self._base_model_state, keep
-    return (*split_model(structure.shrink(self.new_model(), keep, self.base_groups())), keep)
+    # outputs=True: a recorded keep was checked when it was made (it may cut a head's classes).
+    return (*split_model(structure.shrink(self.new_model(), keep, self.base_groups(), outputs=True)), keep)
 
   def saved_network(self) -> tuple[ModelDefs, Any, Any]:
     """(defs, params, model_state) of the latest intact checkpoint, without its optimizer state: a
@@ -223,12 +224,13 @@ class Run:
     """The current network as an NNX model in eval mode (a copy: changing it changes nothing here)."""
     return nnx.merge(self.defs.eval, self.state.params, self.state.model_state)
 
-  def shrink(self, keep: Mapping[str, Sequence[int]]) -> None:
+  def shrink(self, keep: Mapping[str, Sequence[int]], outputs: bool = False) -> None:
     """Keeps ``keep[group]`` channels (indices into the *current* network's group) of each named group:
-    params, BatchNorm statistics, optimizer state and masks shrink together. Call inside an operation."""
+    params, BatchNorm statistics, optimizer state and masks shrink together (``outputs``: a classifier
+    head's classes may be cut too). Call inside an operation."""
     groups = self.groups()
     sizes = {g.name: g.size for g in groups}
-    self.defs, self.state = shrink_train_state(self.defs, self.state, groups, keep)
+    self.defs, self.state = shrink_train_state(self.defs, self.state, groups, keep, outputs)
     for name, indices in keep.items():
       indices = np.asarray(indices)
       indices = np.flatnonzero(indices) if indices.dtype == bool else np.unique(indices)

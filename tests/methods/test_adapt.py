@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 from flax import nnx
 
-from prunejax import core, methods, structure
+from prunejax import core, data, methods, structure
+from prunejax.data import sources
 from prunejax.errors import PrunejaxError
 from prunejax.methods import adapt as adapt_lib
 from prunejax.models import create_model
@@ -123,6 +124,23 @@ def test_dapr_probes_are_resumable_runs_and_it_keeps_the_largest_passing_p(adapt
   assert json.loads((tmp_path / 'dapr' / 'summary.json').read_text())['dapr_percent'] == dapr['dapr_percent']
   again = methods.train_and_evaluate(adapt_config, tmp_path / 'dapr')  # resumes: every probe replayed
   assert again['probes'] == probes
+
+
+def test_remap_cuts_the_head_to_the_subset_in_order_and_the_unpruned_reference_uses_it(adapt_config, tmp_path):
+  adapt_config.adapt.remap = True
+  summary = methods.train_and_evaluate(adapt_config, tmp_path / 'aware')
+  assert summary['remap'] and summary['subset'] == [1, 3, 8]
+  assert load(tmp_path / 'aware').classifier.kernel.get_value().shape[-1] == 3  # rebuilt from the checkpoint
+  # The unpruned reference: the pretrained network's logits of classes 1, 3, 8 (in that order), by hand.
+  splits = data.make_splits(sources.load_dataset('synthetic_images'), 0.2)
+  chosen = np.isin(splits.test.labels, [1, 3, 8])
+  x = (splits.test.images[chosen] / 255.0 - np.asarray(splits.mean)) / np.asarray(splits.std)
+  logits = np.asarray(load(tmp_path / 'pretrained')(jnp.asarray(x, jnp.float32)))[:, [1, 3, 8]]
+  position = np.searchsorted([1, 3, 8], splits.test.labels[chosen])
+  assert summary['unpruned_subset_accuracy'] == pytest.approx(np.mean(logits.argmax(-1) == position), abs=1e-9)
+  adapt_config.adapt.mode = 'data_agnostic'
+  with pytest.raises(PrunejaxError, match='remap=True must be True or False, and False for data_agnostic'):
+    methods.train_and_evaluate(adapt_config, tmp_path / 'agnostic')
 
 
 def test_a_pretrained_run_with_another_validation_split_is_refused(adapt_config, tmp_path):

@@ -96,8 +96,13 @@ def test_groups_couple_residual_paths_and_spare_the_classifier():
           'blocks/3/shortcut/conv/kernel[2]', 'blocks/0/conv1/conv/kernel[2]'} <= stage1
   assert not groups['classifier/kernel'].prunable
   assert 'classifier/kernel[1]' in str(groups['classifier/kernel'])
-  with pytest.raises(PrunejaxError, match='reaches the model output'):
+  with pytest.raises(PrunejaxError, match='reaches the model output .outputs=True cuts the classes'):
     structure.shrink(model, {'classifier/kernel': [0, 1]})
+  # On request a head keeps some classes: their logits, unchanged.
+  x = jax.random.normal(jax.random.key(0), (3, 8, 8, 1))
+  head = structure.shrink(model, {'classifier/kernel': [2, 7]}, outputs=True)
+  whole, cut = structure.eval_split(model), structure.eval_split(head)
+  np.testing.assert_allclose(nnx.merge(*cut)(x), nnx.merge(*whole)(x)[:, [2, 7]], rtol=1e-6, atol=1e-6)
 
 
 class LayerNormNet(nnx.Module):
