@@ -44,7 +44,7 @@ def finished_run(workdir: pathlib.Path) -> Run:
   config = ml_collections.ConfigDict(intact[1]['config'])
   if config.get('adapt') and config.adapt.get('mode') == 'dapr':
     raise PrunejaxError(f'{workdir} is a DaPR search; export its chosen probe, {workdir}/probes/p<N>.')
-  return Run(config, workdir, announce=False)
+  return Run(config, workdir, announce=False, lock=False)
 
 
 def export_run(workdir: str | pathlib.Path, fmt: str = 'tflite', quantize: bool = False,

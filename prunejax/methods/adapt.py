@@ -35,7 +35,7 @@ from prunejax.data.sources import DATASET_SHAPES
 from prunejax.errors import PrunejaxError
 from prunejax.methods.registry import check_no_pruning, method_block, register_method, train_and_evaluate
 from prunejax.methods.unit_counting import complement, param_counter
-from prunejax.train import Run, finished_summary, init_train_state, network_of, write_summary
+from prunejax.train import Run, finished_summary, init_train_state, network_of, workdir_lock, write_summary
 
 FIELDS = ('subset', 'prune_percent', 'criterion', 'finetune_epochs', 'total_epochs', 'min_channels',
           'pretrained_workdir', 'mode', 'lr_before', 'lr_after', 'decay_epochs', 'score_examples',
@@ -104,10 +104,11 @@ def pretrain_config(config: ml_collections.ConfigDict) -> ml_collections.ConfigD
 
 def pretrained(config: ml_collections.ConfigDict, workdir: pathlib.Path) -> None:
   """Trains the pretraining in ``workdir`` unless a finished run of the same model and data is there."""
-  if (workdir / 'summary.json').exists():
-    return  # a finished run of any recipe; network_of checks its model, data and validation split
-  print(f'pretraining {config.model} on all classes in {workdir}', flush=True)
-  train_and_evaluate(pretrain_config(config), workdir)
+  with workdir_lock(workdir, wait=True):  # shared by a grid: another process may be training it
+    if (workdir / 'summary.json').exists():
+      return  # a finished run of any recipe; network_of checks its model, data and validation split
+    print(f'pretraining {config.model} on all classes in {workdir}', flush=True)
+    train_and_evaluate(pretrain_config(config), workdir)
 
 
 @register_method('adapt', check=check)
@@ -138,7 +139,8 @@ def data_agnostic(run: Run) -> dict:
   its per-class records: the training does not depend on the subset."""
   workdir = pathlib.Path(run.config.adapt.agnostic_workdir or run.workdir / 'agnostic')
   shared = agnostic_config(run.config, run.workdir)
-  s = finished_summary(workdir, shared) or train_and_evaluate(shared, workdir)
+  with workdir_lock(workdir, wait=True):  # every subset's agnostic run reads (or trains) it
+    s = finished_summary(workdir, shared) or train_and_evaluate(shared, workdir)
   classes = subset_classes(run.config)
   unpruned = {'pretrained_digest': s['pretrained_digest'], 'flops_dense': s['flops_dense'],
               'unpruned_subset_accuracy': subset_accuracy(s['unpruned_test'], classes)}

@@ -11,7 +11,7 @@ import ml_collections
 from prunejax import data
 from prunejax.errors import PrunejaxError
 from prunejax.methods.registry import check_no_pruning, method_block, register_method, train_and_evaluate
-from prunejax.train import Pruning, Run, finished_summary, learning_rate_schedule, write_summary
+from prunejax.train import Pruning, Run, finished_summary, learning_rate_schedule, workdir_lock, write_summary
 
 DEPLOY_FIELDS = ('sparsity', 'prune_window', 'new_fraction')
 EXAMPLE = 'configs/edge_retrain_lenet300_fashion_mnist.py'
@@ -47,11 +47,12 @@ def original_part(run: Run) -> data.View:
 def deploy(config: ml_collections.ConfigDict, workdir: pathlib.Path) -> dict:
   """The deployment's summary: read when ``workdir`` holds it finished, else trained there (resumably)."""
   deployed = deploy_config(config)
-  finished = finished_summary(workdir, deployed)
-  if finished is not None:
-    return finished
-  print(f'deploying: training and pruning {config.model} on the original data in {workdir}', flush=True)
-  return train_and_evaluate(deployed, workdir)
+  with workdir_lock(workdir, wait=True):  # shared by every strategy: another process may be training it
+    finished = finished_summary(workdir, deployed)
+    if finished is not None:
+      return finished
+    print(f'deploying: training and pruning {config.model} on the original data in {workdir}', flush=True)
+    return train_and_evaluate(deployed, workdir)
 
 
 @register_method('edge_deploy', check=check)

@@ -64,7 +64,7 @@ def paired_latency(baseline: tuple[ml_collections.ConfigDict, pathlib.Path],
   """Latency of two finished runs' final networks, alternated in rounds (medians): ``speedup_b{n}``."""
   models = []
   for config, workdir in (baseline, candidate):
-    run = Run(config, workdir)
+    run = Run(config, workdir, lock=False)
     defs, params, model_state = run.saved_network()
     models.append((jax.jit(functools.partial(apply_model, defs.eval)), params, model_state,
                    run.splits.input_shape))

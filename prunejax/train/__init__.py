@@ -12,9 +12,10 @@ from prunejax.train.runner import LR_SCALING, Run, fingerprint
 from prunejax.train.shrinking import shrink_train_state
 from prunejax.train.state import ModelDefs, TrainState, init_train_state, split_model
 from prunejax.train.steps import apply_model, cross_entropy, make_eval_step, make_train_step, make_update_step
+from prunejax.train.workdir_lock import workdir_lock
 
 __all__ = ['LR_SCALING', 'Checkpointer', 'Cursor', 'ModelDefs', 'Pruning', 'Run', 'TrainState', 'apply_model',
            'check_config', 'cross_entropy', 'finished_summary', 'fingerprint', 'freeze_all_but', 'init_train_state', 'learning_rate_schedule', 'load',
            'make_eval_step', 'make_optimizer', 'make_train_step', 'make_update_step', 'measure', 'network_of',
            'measured_sparsity', 'set_learning_rate', 'shrink_train_state', 'split_model', 'update_step_bytes',
-           'write_summary']
+           'write_summary', 'workdir_lock']

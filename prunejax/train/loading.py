@@ -25,7 +25,7 @@ def load(workdir: str | pathlib.Path) -> nnx.Module:
   checkpointer.close()
   if intact is None:
     raise PrunejaxError(f'{workdir}/checkpoints holds no intact checkpoint; run the config again.')
-  run = Run(ml_collections.ConfigDict(intact[1]['config']), workdir, announce=False)
+  run = Run(ml_collections.ConfigDict(intact[1]['config']), workdir, announce=False, lock=False)
   try:
     defs, params, model_state = run.saved_network()
   finally:

@@ -15,6 +15,7 @@ model — with the batch size, the data cursors and the operation log. Rule for 
 """
 
 import collections
+import contextlib
 import json
 import math
 import os
@@ -43,6 +44,7 @@ from prunejax.train.optimizers import learning_rate_schedule, make_optimizer
 from prunejax.train.shrinking import shrink_train_state
 from prunejax.train.state import ModelDefs, TrainState, init_train_state, split_model
 from prunejax.train.steps import apply_model, cross_entropy, make_eval_step, make_train_step
+from prunejax.train.workdir_lock import workdir_lock
 
 # Config fields that do not change a run's trajectory: everything else must match to resume.
 NOT_FINGERPRINTED = ('data_dir', 'manual_dir', 'download', 'progress_bar', 'log_every_steps',
@@ -58,7 +60,9 @@ def fingerprint(config: ml_collections.ConfigDict) -> dict[str, Any]:
 class Run:
   """One run of a method: data and views on the device, the network, its training state and the log."""
 
-  def __init__(self, config: ml_collections.ConfigDict, workdir: str | pathlib.Path, announce: bool = True):
+  def __init__(self, config: ml_collections.ConfigDict, workdir: str | pathlib.Path, announce: bool = True,
+               lock: bool = True):
+    """``lock``: hold the workdir for this process until ``close`` (False: only reading a finished run)."""
     self.config = config
     self.workdir = pathlib.Path(workdir)
     try:
@@ -68,6 +72,16 @@ class Run:
     except OSError as e:
       raise PrunejaxError(f'--workdir {self.workdir} cannot be written ({type(e).__name__}); pick a '
                           'writable directory.') from e
+    self._lock = contextlib.ExitStack()
+    if lock:
+      self._lock.enter_context(workdir_lock(self.workdir))
+    try:
+      self._set_up(config, announce)
+    except BaseException:
+      self._lock.close()
+      raise
+
+  def _set_up(self, config: ml_collections.ConfigDict, announce: bool) -> None:
     self.mesh = sharding.data_mesh(config.num_devices)
     sharding.check_batch_divisible(config.batch_size, self.mesh)
     sharding.check_batch_divisible(config.eval_batch_size, self.mesh, 'config.eval_batch_size')
@@ -504,10 +518,11 @@ class Run:
     self.checkpointer.save(self.state, meta)
 
   def close(self) -> None:
-    """Waits for the last checkpoint and closes the log."""
+    """Waits for the last checkpoint, closes the log and releases the workdir."""
     if self._checkpointer is not None:
       self._checkpointer.close()
     self.log.close()
+    self._lock.close()
 
 
 @jax.jit
