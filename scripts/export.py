@@ -1,4 +1,5 @@
-"""Exports a finished run's network to an edge runtime, checks it there against JAX on the test images,
+"""Exports a finished run's network to an edge runtime, checks it there against JAX on the test
+images and times it.
 Same as the console script ``prunejax-export``.
 
 python scripts/export.py --workdir runs/default [--format tflite|stablehlo] [--quantize] [--batch N]

@@ -1,4 +1,4 @@
-"""Edge profile of a config's model: parameters and bytes, FLOPs, compiled memory for inference and for
+"""Edge profile of a config's model: parameters and bytes, FLOPs, compiled memory, latency.
 Same as the console script ``prunejax-profile``.
 
 python scripts/profile.py --config configs/default.py [--out runs/profile/default.json]

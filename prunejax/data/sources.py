@@ -12,6 +12,7 @@ import os
 import pathlib
 import socket
 import sys
+import urllib.request
 
 import numpy as np
 
@@ -156,7 +157,10 @@ def _prepared(name: str, data_path: pathlib.Path, manual_path: pathlib.Path, dow
 
 
 def _unreachable(name: str, timeout_seconds: float = 5.0) -> str:
-  """Why ``name``'s download host cannot be reached ('' when it can): one connection attempt, seconds."""
+  """Why ``name``'s download host cannot be reached ('' when it can): one connection attempt, seconds.
+  Behind a proxy (``$HTTPS_PROXY`` and the like, which TFDS's downloads honour) nothing is probed."""
+  if urllib.request.getproxies():
+    return ''
   host, port = DOWNLOAD_HOSTS[name]
   try:
     socket.create_connection((host, port), timeout=timeout_seconds).close()

@@ -36,7 +36,7 @@ def finished_run(workdir: pathlib.Path) -> Run:
   if not (workdir / 'checkpoints').is_dir() or not (workdir / 'summary.json').exists():
     raise PrunejaxError(f'{workdir} holds no finished run (checkpoints/ and summary.json); pass the --workdir '
                         'of a finished run.')
-  checkpointer = Checkpointer(workdir / 'checkpoints')
+  checkpointer = Checkpointer(workdir / 'checkpoints', read_only=True)
   intact = checkpointer.latest_intact()
   checkpointer.close()
   if intact is None:
@@ -84,14 +84,16 @@ def export_run(workdir: str | pathlib.Path, fmt: str = 'tflite', quantize: bool 
 
 
 def parity(runner, reference, images: np.ndarray, batch: int) -> dict:
-  """Max |Δlogit| and top-1 agreement of ``runner`` against ``reference`` over ``images`` (padded to
-  whole batches)."""
+  """Max |Δlogit| and top-1 agreement of ``runner`` against ``reference`` (a function, or the logits it
+  gives, computed once for several runners) over ``images`` (padded to whole batches)."""
   worst, agree = 0.0, 0
   for start in range(0, len(images), batch):
     chunk = np.asarray(images[start:start + batch], np.float32)
     valid = len(chunk)
     chunk = np.concatenate([chunk, np.zeros((batch - valid,) + chunk.shape[1:], np.float32)])
-    got, expected = runner(chunk)[:valid], np.asarray(reference(chunk))[:valid]
+    expected = (reference[start:start + valid] if isinstance(reference, np.ndarray)
+                else np.asarray(reference(chunk))[:valid])
+    got = runner(chunk)[:valid]
     worst = max(worst, float(np.abs(got - expected).max()))
     agree += int((got.argmax(-1) == expected.argmax(-1)).sum())
   return {'max_abs_logit_diff': worst, 'top1_agreement': agree / len(images), 'parity_images': len(images)}

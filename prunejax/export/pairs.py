@@ -30,9 +30,11 @@ def original_and_run(workdir: str | pathlib.Path):
   """((original_fn, run_fn), FLOPs ratio, input shape): a finished run's saved network (shrunk, masked or
   dense) against a fresh instance of its config's original model (timing does not depend on weights)."""
   run = finished_run(pathlib.Path(workdir))
-  defs, params, model_state = run.saved_network()
-  original = run.new_model()
-  run.close()
+  try:
+    defs, params, model_state = run.saved_network()
+    original = run.new_model()
+  finally:
+    run.close()
   fns, ratio = _pair(original, nnx.merge(defs.eval, params, model_state), run.splits.input_shape,
                      run.splits.mean, run.splits.std)
   return fns, ratio, run.splits.input_shape

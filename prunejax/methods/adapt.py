@@ -49,7 +49,8 @@ DAPR_STEP = 5
 
 
 def subset_classes(config: ml_collections.ConfigDict) -> tuple[int, ...]:
-  """``config.adapt.subset`` as labels: a named group, ``random<k>`` (k labels, seed k), '1,3,8' or a list."""
+  """``config.adapt.subset`` as sorted labels: a named group, ``random<k>`` (k labels, seed k), '1,3,8' or a
+  list (a set of classes: its order means nothing, so a remapped head and its labels agree)."""
   subset, dataset = config.adapt.subset, config.dataset
   num_classes = DATASET_SHAPES[dataset][1]
   named = NAMED_SUBSETS.get(dataset, {})
@@ -68,7 +69,7 @@ def subset_classes(config: ml_collections.ConfigDict) -> tuple[int, ...]:
   if not labels or len(set(labels)) != len(labels) or not all(0 <= c < num_classes for c in labels):
     raise PrunejaxError(f'config.adapt.subset={subset!r} must be distinct labels in [0, {num_classes}) of '
                         f'{dataset}, at least one.')
-  return labels
+  return tuple(sorted(labels))
 
 
 def check(config: ml_collections.ConfigDict) -> None:
@@ -89,9 +90,11 @@ def check(config: ml_collections.ConfigDict) -> None:
     raise PrunejaxError(f'config.adapt.min_channels={cfg.min_channels!r} must be a positive integer.')
   if not config.validation_fraction:
     raise PrunejaxError('ADaPT picks the best validation epoch: set config.validation_fraction (0.2: 80/20).')
-  if not isinstance(cfg.remap, bool) or (cfg.remap and cfg.mode == 'data_agnostic'):
-    raise PrunejaxError(f'config.adapt.remap={cfg.remap!r} must be True or False, and False for data_agnostic '
-                        '(its network trains on all classes).')
+  if not isinstance(cfg.remap, bool):
+    raise PrunejaxError(f'config.adapt.remap={cfg.remap!r} must be True or False.')
+  if cfg.remap and cfg.mode == 'data_agnostic':
+    raise PrunejaxError('config.adapt.remap=True applies to data_aware and dapr; data_agnostic trains on all '
+                        'classes: set remap=False.')
 
 
 def pretrain_config(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
@@ -104,11 +107,12 @@ def pretrain_config(config: ml_collections.ConfigDict) -> ml_collections.ConfigD
 
 def pretrained(config: ml_collections.ConfigDict, workdir: pathlib.Path) -> None:
   """Trains the pretraining in ``workdir`` unless a finished run of the same model and data is there."""
+  if (workdir / 'summary.json').exists():
+    return  # a finished run of any recipe (read-only is fine); network_of checks its model, data and split
   with workdir_lock(workdir, wait=True):  # shared by a grid: another process may be training it
-    if (workdir / 'summary.json').exists():
-      return  # a finished run of any recipe; network_of checks its model, data and validation split
-    print(f'pretraining {config.model} on all classes in {workdir}', flush=True)
-    train_and_evaluate(pretrain_config(config), workdir)
+    if not (workdir / 'summary.json').exists():
+      print(f'pretraining {config.model} on all classes in {workdir}', flush=True)
+      train_and_evaluate(pretrain_config(config), workdir)
 
 
 @register_method('adapt', check=check)
@@ -122,7 +126,7 @@ def adapt(run: Run) -> dict:
   subset = run.add_view(data.class_subset(run.splits, classes, remap=cfg.remap))
   unpruned = start_from_pretrained(run)
   if cfg.remap:  # the run's own figures (test_accuracy, validation) are then the subset's, k-way
-    unpruned.update(run.once('remap_head', lambda: remap_head(run, subset, classes)))
+    unpruned = {**unpruned, **run.once('remap_head', lambda: remap_head(run, subset, classes))}
     run.default_view = subset
   run.learning_rate = learning_rate(cfg, len(subset.train) // run.batch_size, before_epochs=cfg.finetune_epochs)
   run.train('finetune_on_subset', epochs=cfg.finetune_epochs, view=subset)
@@ -139,16 +143,19 @@ def data_agnostic(run: Run) -> dict:
   its per-class records: the training does not depend on the subset."""
   workdir = pathlib.Path(run.config.adapt.agnostic_workdir or run.workdir / 'agnostic')
   shared = agnostic_config(run.config, run.workdir)
-  with workdir_lock(workdir, wait=True):  # every subset's agnostic run reads (or trains) it
-    s = finished_summary(workdir, shared) or train_and_evaluate(shared, workdir)
+  s = finished_summary(workdir, shared)
+  if s is None:
+    with workdir_lock(workdir, wait=True):  # every subset's agnostic run reads (or trains) it
+      s = finished_summary(workdir, shared) or train_and_evaluate(shared, workdir)
   classes = subset_classes(run.config)
   unpruned = {'pretrained_digest': s['pretrained_digest'], 'flops_dense': s['flops_dense'],
               'unpruned_subset_accuracy': subset_accuracy(s['unpruned_test'], classes)}
   summary = {k: v for k, v in s.items() if k not in ('epochs', 'unpruned_test')}
   summary.update({**block_figures(run), **figures(unpruned, s, best_epoch(s['epochs'], classes), run.config),
                   'method': 'adapt', 'agnostic_workdir': str(workdir)})
-  run.close()
+  run.close(release=False)
   (run.workdir / 'summary.json').write_text(json.dumps(summary, indent=2) + '\n')
+  run.release()
   return summary
 
 
@@ -201,11 +208,17 @@ def start_from_pretrained(run: Run) -> dict:
 
 
 def remap_head(run: Run, subset: data.View, classes) -> dict:
-  """Cuts the classifier to the subset's classes, in order (the view's labels 0..k-1 match): the
-  pretrained network with a k-way head; its subset test accuracy is the unpruned reference."""
-  (head,) = [g for g in run.groups() if g.reason == structure.OUTPUT_REASON]
-  run.shrink({head.name: list(classes)}, outputs=True)
-  return {'unpruned_subset_accuracy': run.evaluate(subset, 'test')['accuracy']}
+  """Cuts the classifier to the subset's classes (sorted, as the view's labels 0..k-1): the pretrained
+  network with a k-way head is the unpruned reference — its subset accuracy, parameters and FLOPs."""
+  heads = [g for g in run.groups() if g.reason == structure.OUTPUT_REASON]
+  if len(heads) != 1:
+    raise PrunejaxError(f'config.adapt.remap needs one classifier output; {run.config.model} has {len(heads)} '
+                        'output channel groups: set remap=False.')
+  run.shrink({heads[0].name: list(classes)}, outputs=True)
+  params, model_state = run.state.params, run.state.model_state
+  return {'unpruned_subset_accuracy': run.evaluate(subset, 'test')['accuracy'],
+          'params_dense': run.params_count(),
+          'flops_dense': edge.forward_flops_per_example(run.apply_fn(), params, model_state, run.splits.input_shape)}
 
 
 def block_figures(run: Run) -> dict:
@@ -218,7 +231,8 @@ def figures(unpruned: dict, removal: dict, best: dict, config) -> dict:
   classes = subset_classes(config)
   accuracy = (unpruned['unpruned_subset_accuracy'] if 'unpruned_subset_accuracy' in unpruned
               else subset_accuracy(unpruned['unpruned_test'], classes))
-  return {'mode': config.adapt.mode, 'subset': list(classes), 'subset_name': str(config.adapt.subset),
+  remapped = {'params_dense': unpruned['params_dense']} if 'params_dense' in unpruned else {}
+  return {**remapped, 'mode': config.adapt.mode, 'subset': list(classes), 'subset_name': str(config.adapt.subset),
           'pretrained_digest': unpruned['pretrained_digest'], 'unpruned_subset_accuracy': accuracy,
           'weights_pruned_fraction': removal['weights_pruned_fraction'],
           'filters_removed': removal['filters_removed'], 'flops_dense': unpruned['flops_dense'], **best}
@@ -335,6 +349,7 @@ def dapr(run: Run) -> dict:
              'probes': [probes[k] for k in sorted(probes)], 'found': best is not None,
              **({f'best_{k}': v for k, v in best.items()} if best else {}),
              **({'test_accuracy': best['test_accuracy'], 'subset_accuracy': best['subset_accuracy']} if best else {})}
-  run.close()
+  run.close(release=False)
   (run.workdir / 'summary.json').write_text(json.dumps(summary, indent=2) + '\n')
+  run.release()
   return summary

@@ -47,6 +47,9 @@ def original_part(run: Run) -> data.View:
 def deploy(config: ml_collections.ConfigDict, workdir: pathlib.Path) -> dict:
   """The deployment's summary: read when ``workdir`` holds it finished, else trained there (resumably)."""
   deployed = deploy_config(config)
+  finished = finished_summary(workdir, deployed)
+  if finished is not None:
+    return finished
   with workdir_lock(workdir, wait=True):  # shared by every strategy: another process may be training it
     finished = finished_summary(workdir, deployed)
     if finished is not None:

@@ -27,7 +27,7 @@ def check(config: ml_collections.ConfigDict) -> None:
 
 def final_widths(workdir: str) -> dict[str, int]:
   """Channels kept per group at the end of the run in ``workdir``."""
-  checkpointer = Checkpointer(pathlib.Path(workdir) / 'checkpoints')
+  checkpointer = Checkpointer(pathlib.Path(workdir) / 'checkpoints', read_only=True)
   meta = checkpointer.latest_meta()
   checkpointer.close()
   return {name: len(kept) for name, kept in meta['keep'].items()}

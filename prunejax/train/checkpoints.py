@@ -36,12 +36,13 @@ def param_shapes(params) -> dict[str, list[int]]:
 class Checkpointer:
   """Saves on demand under increasing numbers, keeps the newest few, restores the latest."""
 
-  def __init__(self, directory: str | pathlib.Path, max_to_keep: int = 2):
+  def __init__(self, directory: str | pathlib.Path, max_to_keep: int = 2, read_only: bool = False):
+    """``read_only``: restore only, touching nothing (another process may be saving there)."""
     self.directory = pathlib.Path(directory).absolute()
     self._manager = ocp.CheckpointManager(
         self.directory, item_names=('state', 'meta'),
-        options=ocp.CheckpointManagerOptions(max_to_keep=max_to_keep, create=True,
-                                             cleanup_tmp_directories=True))
+        options=ocp.CheckpointManagerOptions(max_to_keep=max_to_keep, create=not read_only,
+                                             cleanup_tmp_directories=not read_only, read_only=read_only))
 
   def latest_meta(self) -> dict | None:
     """The JSON record of the latest checkpoint (e.g. a shrunk model's kept channels), or None."""

@@ -20,7 +20,7 @@ def load(workdir: str | pathlib.Path) -> nnx.Module:
   workdir = pathlib.Path(workdir)
   if not (workdir / 'checkpoints').is_dir():
     raise PrunejaxError(f'{workdir} has no checkpoints/; pass the --workdir of a run.')
-  checkpointer = Checkpointer(workdir / 'checkpoints')
+  checkpointer = Checkpointer(workdir / 'checkpoints', read_only=True)
   intact = checkpointer.latest_intact()
   checkpointer.close()
   if intact is None:
@@ -38,7 +38,7 @@ def network_of(run: Run, workdir: str | pathlib.Path) -> tuple[ModelDefs, object
   unshrunk model as ``run`` (e.g. a pretrained or deployed network to start from); refused in one line
   otherwise. No second copy of the dataset is loaded."""
   workdir = pathlib.Path(workdir)
-  checkpointer = Checkpointer(workdir / 'checkpoints')
+  checkpointer = Checkpointer(workdir / 'checkpoints', read_only=True)
   try:
     intact = checkpointer.latest_intact()
     if intact is None:

@@ -91,11 +91,13 @@ class Pruning:
     self.at_init = cfg.method not in SCHEDULED
     self.schedule = None if self.at_init else schedule(cfg)
     self._all_kept = core.ones_masks(params, self.selected)
+    self.fixed = False  # set by wrap: masks written once by the method, never refreshed
 
   def wrap(self, inner: optax.GradientTransformation, fixed: bool = False) -> optax.GradientTransformation:
     """``inner`` under the masked update: masks start all-kept (PaI writes its masks in afterwards).
     ``fixed``: never refresh them, even for a scheduled scorer — for a method that writes its own masks
     (Reconvene's magnitude UPaI would otherwise be redone by the schedule at the first step)."""
+    self.fixed = fixed
     scheduled = self.schedule is not None and not fixed
     return core.masked_update(inner, self._all_kept, self.schedule if scheduled else None,
                               self._magnitude_masks if scheduled else None)
@@ -164,4 +166,4 @@ class Pruning:
   def summary(self) -> dict[str, float | str]:
     return {'target_sparsity': self.cfg.sparsity, 'pruning_method': self.cfg.method,
             'scope': self.cfg.scope, 'distribution': self.cfg.distribution,
-            'schedule': 'at_init' if self.at_init else self.cfg.schedule}
+            'schedule': 'at_init' if self.at_init or self.fixed else self.cfg.schedule}

@@ -64,10 +64,11 @@ def write_summary(run: Run, method: str, extra: dict[str, Any] | None = None,
                         'lower config.optimizer.learning_rate and use a new --workdir.')
   run.log.write(int(run.state.step), {f'final_{k}': v for k, v in summary.items()
                                       if isinstance(v, (int, float)) and not isinstance(v, bool)})
-  run.close()
+  run.close(release=False)
   (run.workdir / 'summary.json').write_text(json.dumps(summary, indent=2) + '\n')
   if config.get('plots', True):
     plot_runs([run.workdir], run.workdir / 'plots')
+  run.release()  # only now may another process see the workdir: the run is finished there
   return summary
 
 
@@ -76,7 +77,7 @@ def finished_summary(workdir: pathlib.Path, config: ml_collections.ConfigDict) -
   path = workdir / 'summary.json'
   if not path.exists() or not (workdir / 'checkpoints').is_dir():
     return None
-  checkpointer = Checkpointer(workdir / 'checkpoints')
+  checkpointer = Checkpointer(workdir / 'checkpoints', read_only=True)
   meta = checkpointer.latest_meta()
   checkpointer.close()
   if meta is None or meta.get('fingerprint') != json.loads(json.dumps(fingerprint(config))):

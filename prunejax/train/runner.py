@@ -53,8 +53,18 @@ NOT_FINGERPRINTED = ('data_dir', 'manual_dir', 'download', 'progress_bar', 'log_
 LR_SCALING = ('none', 'linear', 'sqrt')
 
 
+# Fields added after runs were written, left out of the fingerprint at their default so those runs stay
+# resumable (a non-default value is a different run).
+LATER_DEFAULTS = {('adapt', 'remap'): False}
+
+
 def fingerprint(config: ml_collections.ConfigDict) -> dict[str, Any]:
-  return {k: v for k, v in config.to_dict().items() if k not in NOT_FINGERPRINTED}
+  """What must match for a workdir to be resumed by ``config``: every field but paths, logging, devices."""
+  printed = {k: v for k, v in config.to_dict().items() if k not in NOT_FINGERPRINTED}
+  for (block, field), default in LATER_DEFAULTS.items():
+    if isinstance(printed.get(block), dict) and printed[block].get(field, default) == default:
+      printed[block] = {k: v for k, v in printed[block].items() if k != field}
+  return printed
 
 
 class Run:
@@ -62,9 +72,13 @@ class Run:
 
   def __init__(self, config: ml_collections.ConfigDict, workdir: str | pathlib.Path, announce: bool = True,
                lock: bool = True):
-    """``lock``: hold the workdir for this process until ``close`` (False: only reading a finished run)."""
+    """``lock``: hold the workdir for this process until ``close`` (False: read a run only — no metrics
+    log, checkpoints opened read-only — so a reader never disturbs a process training there)."""
     self.config = config
     self.workdir = pathlib.Path(workdir)
+    self.read_only = not lock
+    self._checkpointer = None
+    self.log = None
     try:
       self.workdir.mkdir(parents=True, exist_ok=True)
       if not os.access(self.workdir, os.W_OK | os.X_OK):
@@ -78,7 +92,7 @@ class Run:
     try:
       self._set_up(config, announce)
     except BaseException:
-      self._lock.close()
+      self.close()  # Orbax's threads, the log files and the lock: nothing outlives a refused run
       raise
 
   def _set_up(self, config: ml_collections.ConfigDict, announce: bool) -> None:
@@ -115,7 +129,6 @@ class Run:
     self._groups: dict[Any, list[structure.Group]] = {}
     self._state: TrainState | None = None
     self.cursors: dict[str, Cursor] = {}
-    self._checkpointer = None
     self.fingerprint = fingerprint(config)
     intact = self.checkpointer.latest_intact() if (self.workdir / 'checkpoints').exists() else None
     self._saved_number, self._saved = intact if intact else (None, None)
@@ -127,7 +140,8 @@ class Run:
     # The phase the latest checkpoint was taken in, continued when the replay reaches it.
     self._resume_phase = (self._saved['op'], self._saved['phase']) if self._saved and self._saved['phase'] else None
     self.train_seconds = float(self._saved['train_seconds']) if self._saved else 0.0
-    self.log = MetricsLog(self.workdir, resume_step=self._saved['step'] if self._saved else 0)
+    if not self.read_only:
+      self.log = MetricsLog(self.workdir, resume_step=self._saved['step'] if self._saved else 0)
     self._logged: dict[str, Any] = {}
     # Method state that lives with the checkpoint (JSON; write it inside operations), and the run's
     # training-memory account: peak and examples-weighted sum of the compiled step bytes.
@@ -153,7 +167,8 @@ class Run:
     leaves none)."""
     if self._checkpointer is None:
       self._checkpointer = Checkpointer(self.workdir / 'checkpoints',
-                                        max_to_keep=self.config.get('keep_checkpoints', 2))
+                                        max_to_keep=self.config.get('keep_checkpoints', 2),
+                                        read_only=self.read_only)
     return self._checkpointer
 
   @property
@@ -517,11 +532,20 @@ class Run:
             'notes': self.notes, 'memory': self.memory}
     self.checkpointer.save(self.state, meta)
 
-  def close(self) -> None:
-    """Waits for the last checkpoint, closes the log and releases the workdir."""
-    if self._checkpointer is not None:
-      self._checkpointer.close()
-    self.log.close()
+  def close(self, release: bool = True) -> None:
+    """Waits for the last checkpoint and closes the log; ``release``: also the workdir (False: the caller
+    writes the summary first, then calls ``release``)."""
+    try:
+      if self._checkpointer is not None:
+        self._checkpointer.close()
+      if self.log is not None:
+        self.log.close()
+    finally:
+      if release:
+        self.release()
+
+  def release(self) -> None:
+    """Lets another process have the workdir."""
     self._lock.close()
 
 

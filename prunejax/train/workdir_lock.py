@@ -9,38 +9,46 @@ import pathlib
 
 from prunejax.errors import PrunejaxError
 
-_HELD: set[pathlib.Path] = set()  # workdirs this process holds: re-entrant (a run inside a shared wait)
+_HELD: dict[pathlib.Path, list] = {}  # workdir -> [lock file, holders in this process]
 
 
 @contextlib.contextmanager
 def workdir_lock(workdir: str | pathlib.Path, wait: bool = False):
   """Holds ``workdir``'s lock for the block; ``wait``: until another process releases it (saying so),
-  else a one-line ``PrunejaxError`` naming the holder."""
+  else a one-line ``PrunejaxError`` naming the holder. Re-entrant within a process (a run inside a
+  shared wait): the lock goes when the last holder leaves."""
   path = pathlib.Path(workdir).resolve()
-  if path in _HELD:
-    yield
-    return
-  path.mkdir(parents=True, exist_ok=True)
-  handle = open(path / '.lock', 'a+', encoding='utf-8')  # pylint: disable=consider-using-with
+  if path not in _HELD:
+    _HELD[path] = [_acquire(path, workdir, wait), 0]
+  _HELD[path][1] += 1
   try:
-    try:
-      fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-      handle.seek(0)
-      holder = handle.read().strip() or 'another process'
-      if not wait:
-        raise PrunejaxError(f'{workdir} is in use by {holder}; wait for it to finish or pass another '
-                            '--workdir.') from None
-      print(f'{workdir} is in use by {holder}: waiting for it', flush=True)
-      fcntl.flock(handle, fcntl.LOCK_EX)
-    handle.seek(0)
-    handle.truncate()
-    handle.write(f'process {os.getpid()}')
-    handle.flush()
-    _HELD.add(path)
-    try:
-      yield
-    finally:
-      _HELD.discard(path)
+    yield
   finally:
-    handle.close()  # releases the lock
+    _HELD[path][1] -= 1
+    if _HELD[path][1] == 0:
+      _HELD.pop(path)[0].close()  # closing the file releases the lock
+
+
+def _acquire(path: pathlib.Path, workdir, wait: bool):
+  try:
+    path.mkdir(parents=True, exist_ok=True)
+    handle = open(path / '.lock', 'a+', encoding='utf-8')  # pylint: disable=consider-using-with
+  except OSError as e:
+    raise PrunejaxError(f'{workdir} cannot be written ({type(e).__name__}: {e.strerror}); a run needs a '
+                        'writable --workdir.') from e
+  try:
+    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+  except BlockingIOError:
+    handle.seek(0)
+    holder = handle.read().strip() or 'another process'
+    if not wait:
+      handle.close()
+      raise PrunejaxError(f'{workdir} is in use by {holder}; wait for it to finish or pass another '
+                          '--workdir.') from None
+    print(f'{workdir} is in use by {holder}: waiting for it', flush=True)
+    fcntl.flock(handle, fcntl.LOCK_EX)
+  handle.seek(0)
+  handle.truncate()
+  handle.write(f'process {os.getpid()}')
+  handle.flush()
+  return handle

@@ -123,9 +123,16 @@ def test_an_unreachable_download_host_fails_in_seconds_with_the_offline_ways(tmp
     raise OSError('Network is unreachable')
 
   monkeypatch.setattr(sources.socket, 'create_connection', offline)
+  monkeypatch.setattr(sources.urllib.request, 'getproxies', lambda: {})
   with pytest.raises(PrunejaxError) as error:
     sources._load.__wrapped__('fashion_mnist', tmp_path / 'tfds', tmp_path / 'nowhere', True)
   message = str(error.value)
   assert 'fashion-mnist.s3-website.eu-central-1.amazonaws.com:80 is unreachable' in message
   assert 'apt-get install dataset-fashion-mnist' in message and '\n' not in message
   assert attempts == [(sources.DOWNLOAD_HOSTS['fashion_mnist'], 5.0)]  # one probe, no TFDS retries
+
+
+def test_behind_a_proxy_the_host_is_not_probed(monkeypatch):
+  monkeypatch.setattr(sources.urllib.request, 'getproxies', lambda: {'https': 'http://proxy:3128'})
+  monkeypatch.setattr(sources.socket, 'create_connection', lambda *a, **k: pytest.fail('probed'))
+  assert sources._unreachable('cifar10') == ''  # TFDS's own download goes through the proxy

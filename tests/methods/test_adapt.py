@@ -7,6 +7,7 @@ import runpy
 
 import jax
 import jax.numpy as jnp
+import ml_collections
 import numpy as np
 import pytest
 from flax import nnx
@@ -16,7 +17,7 @@ from prunejax.data import sources
 from prunejax.errors import PrunejaxError
 from prunejax.methods import adapt as adapt_lib
 from prunejax.models import create_model
-from prunejax.train import load
+from prunejax.train import fingerprint, load
 from tests.conftest import REPO
 
 
@@ -127,10 +128,12 @@ def test_dapr_probes_are_resumable_runs_and_it_keeps_the_largest_passing_p(adapt
 
 
 def test_remap_cuts_the_head_to_the_subset_in_order_and_the_unpruned_reference_uses_it(adapt_config, tmp_path):
-  adapt_config.adapt.remap = True
+  adapt_config.adapt.update(remap=True, subset='8,1,3')  # a set of classes: given in any order
   summary = methods.train_and_evaluate(adapt_config, tmp_path / 'aware')
   assert summary['remap'] and summary['subset'] == [1, 3, 8]
   assert load(tmp_path / 'aware').classifier.kernel.get_value().shape[-1] == 3  # rebuilt from the checkpoint
+  pretrained_params = sum(x.size for x in jax.tree.leaves(nnx.state(load(tmp_path / 'pretrained'), nnx.Param)))
+  assert summary['params_dense'] == pretrained_params - 7 * (100 + 1)  # the 3-way head: 7 classes' weights cut
   # The unpruned reference: the pretrained network's logits of classes 1, 3, 8 (in that order), by hand.
   splits = data.make_splits(sources.load_dataset('synthetic_images'), 0.2)
   chosen = np.isin(splits.test.labels, [1, 3, 8])
@@ -139,7 +142,7 @@ def test_remap_cuts_the_head_to_the_subset_in_order_and_the_unpruned_reference_u
   position = np.searchsorted([1, 3, 8], splits.test.labels[chosen])
   assert summary['unpruned_subset_accuracy'] == pytest.approx(np.mean(logits.argmax(-1) == position), abs=1e-9)
   adapt_config.adapt.mode = 'data_agnostic'
-  with pytest.raises(PrunejaxError, match='remap=True must be True or False, and False for data_agnostic'):
+  with pytest.raises(PrunejaxError, match='remap=True applies to data_aware and dapr; data_agnostic'):
     methods.train_and_evaluate(adapt_config, tmp_path / 'agnostic')
 
 
@@ -173,9 +176,17 @@ def test_bad_subsets_fail_at_start_up(adapt_config, tmp_path, subset, message):
 
 def test_named_and_random_subsets():
   config = runpy.run_path(str(REPO / 'configs' / 'adapt_lenet5_fashion_mnist.py'))['get_config']()
-  for subset, expected in (('tops', (0, 2, 4, 6)), ('footwear', (5, 7, 9)), ('1, 3,8', (1, 3, 8)), ('4,2', (4, 2))):
+  for subset, expected in (('tops', (0, 2, 4, 6)), ('footwear', (5, 7, 9)), ('1, 3,8', (1, 3, 8)), ('4,2', (2, 4))):  # sorted: a set
     config.adapt.subset = subset
     assert adapt_lib.subset_classes(config) == expected
   config.adapt.subset = 'random3'
   first = adapt_lib.subset_classes(config)
   assert len(first) == 3 and first == adapt_lib.subset_classes(config)
+
+
+def test_runs_from_before_remap_existed_keep_their_fingerprint(adapt_config):
+  before = ml_collections.ConfigDict(adapt_config.to_dict())
+  del before.adapt['remap']
+  assert fingerprint(adapt_config) == fingerprint(before)  # remap=False: still resumable
+  adapt_config.adapt.remap = True
+  assert fingerprint(adapt_config) != fingerprint(before)
