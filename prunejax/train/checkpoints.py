@@ -8,6 +8,7 @@ phase, data cursor...): to restore a shrunk network, read ``latest_meta()``, reb
 """
 
 import json
+import logging
 import pathlib
 import sys
 import zlib
@@ -19,6 +20,10 @@ import orbax.checkpoint as ocp
 
 from prunejax.core.paths import leaf_paths
 from prunejax.errors import PrunejaxError
+
+# Orbax warns on every restore that a step has no _CHECKPOINT_METADATA (its CheckpointManager writes the
+# items' metadata, not that file): nothing to act on, and it buried the lines that matter in logs.
+logging.getLogger('absl').addFilter(lambda record: 'Metadata file does not exist' not in record.getMessage())
 
 
 def digest(state) -> list[str]:
@@ -84,7 +89,12 @@ class Checkpointer:
     number = self._manager.latest_step() if number is None else number
     if number is None:
       return None
-    meta = self._read_meta(number)
+    try:
+      meta = self._read_meta(number)
+    except (KeyError, OSError, ValueError) as e:  # a folder that is not ours, or a damaged record
+      raise PrunejaxError(f'{self.directory / str(number)} is not a readable prunejax checkpoint '
+                          f'({type(e).__name__}); pass the checkpoints/ folder of a run (a run falls back to '
+                          'the newest intact one by itself: latest_intact()).') from e
     if fingerprint is not None:
       self.check_fingerprint(meta, fingerprint, number)
       self._check_shapes(meta, param_shapes(abstract_state.params), number)

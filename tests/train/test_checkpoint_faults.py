@@ -9,6 +9,7 @@ import pytest
 
 from prunejax.errors import PrunejaxError
 from prunejax.methods import train_and_evaluate
+from prunejax.train import Checkpointer
 from tests.methods.test_dense_and_sparse import final_params
 
 
@@ -82,3 +83,10 @@ def test_no_intact_checkpoint_is_one_clear_line(finished, tmp_path):
     flip_bytes(step_dir)
   with pytest.raises(PrunejaxError, match='no intact checkpoint in .*move it away'):
     train_and_evaluate(config, damaged)
+
+
+def test_restore_from_a_folder_that_is_not_a_checkpoint_is_one_line(tmp_path):
+  (tmp_path / '7').mkdir()
+  (tmp_path / '7' / 'notes.txt').write_text('not a checkpoint')
+  with pytest.raises(PrunejaxError, match=r'/7 is not a readable prunejax checkpoint \(KeyError\); pass the '):
+    Checkpointer(tmp_path).restore({'x': 1})
