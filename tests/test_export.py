@@ -2,6 +2,7 @@
 
 import json
 
+import jax.numpy as jnp
 import pytest
 
 from prunejax import export, methods, structure
@@ -41,3 +42,12 @@ def test_bad_requests_fail_in_one_line(tmp_path):
     export.export_run(tmp_path, 'tflite')
   with pytest.raises(PrunejaxError, match="--format 'onnx' is unknown"):
     export.export_run(tmp_path, 'onnx')
+
+
+def test_an_op_the_runtime_lacks_is_one_line():
+  # A batched matrix inverse: jax2tf's graph for it has a dynamic gather the TFLite converter refuses.
+  inverse = lambda x: jnp.linalg.inv(x.reshape(-1, 4, 4) + 3 * jnp.eye(4)).sum((1, 2))[:, None]
+  with pytest.raises(PrunejaxError, match=r'the tflite converter cannot express this network \(ConverterError: '
+                                          r'.*\); try --format stablehlo'):
+    export.convert(inverse, (4, 4, 1), 'tflite')
+  assert len(export.convert(inverse, (4, 4, 1), 'stablehlo')) > 0  # StableHLO keeps it

@@ -61,7 +61,7 @@ def export_run(workdir: str | pathlib.Path, fmt: str = 'tflite', quantize: bool 
   fn = serving_fn(nnx.merge(defs.eval, params, model_state), run.splits.mean, run.splits.std)
   shape = run.splits.input_shape
   started = time.perf_counter()
-  blob = (to_tflite(fn, shape, batch, quantize) if fmt == 'tflite' else to_stablehlo(fn, shape, batch))
+  blob = convert(fn, shape, fmt, batch, quantize)
   seconds = time.perf_counter() - started
   tag = fmt + ('_int8' if quantize else '')
   path = workdir / 'export' / f'model{"_int8" if quantize else ""}{SUFFIX[fmt]}'
@@ -81,6 +81,17 @@ def export_run(workdir: str | pathlib.Path, fmt: str = 'tflite', quantize: bool 
                         f'images (< {floor:.1%}; max |Δlogit| {summary["max_abs_logit_diff"]:.3g}): the '
                         'conversion is wrong; the file and its summary are kept for inspection.')
   return summary
+
+
+def convert(fn, shape: tuple[int, ...], fmt: str, batch: int | None = None, quantize: bool = False) -> bytes:
+  """The file's bytes of ``fn(pixels) -> logits`` in ``fmt``; an op the format cannot express is one line."""
+  try:
+    return to_tflite(fn, shape, batch, quantize) if fmt == 'tflite' else to_stablehlo(fn, shape, batch)
+  except Exception as e:  # pylint: disable=broad-except  # converters raise many types (ConverterError, ...)
+    first_line = next((line for line in str(e).splitlines() if line.strip()), '')[:240]
+    other = 'stablehlo (every XLA op)' if fmt == 'tflite' else 'tflite'
+    raise PrunejaxError(f'the {fmt} converter cannot express this network ({type(e).__name__}: {first_line}); '
+                        f'try --format {other}, or replace the op it names.') from e
 
 
 def parity(runner, reference, images: np.ndarray, batch: int) -> dict:
