@@ -71,6 +71,6 @@ def get_config() -> ml_collections.ConfigDict:
   config.checkpoint_every_steps = 1000
   config.keep_checkpoints = 2  # the newest checkpoints kept in workdir/checkpoints
   config.progress_bar = True  # on a terminal; elsewhere a progress line every progress_every_seconds
-  config.progress_every_seconds = 30
+  config.progress_every_seconds = 10
   config.plots = True  # DIR/plots/*.png at the end of a run (off: the summary without the figures)
   return config

@@ -66,3 +66,11 @@ def test_console_scripts_are_installed_and_describe_their_flags():
                          timeout=120, cwd=REPO)
     assert out.returncode == 1 and not out.stderr, out.stderr[-2000:]  # absl's --help exits with 1
     assert f'prunejax-{name}' in out.stdout and flag in out.stdout
+
+
+def test_a_run_logged_to_a_file_prints_progress_lines(tmp_path):
+  out = run('scripts/train.py', '--config', 'configs/smoke.py', '--workdir', str(tmp_path),
+            '--config.num_epochs=2', '--config.progress_every_seconds=0')  # stdout is a pipe here
+  assert out.returncode == 0, out.stderr[-2000:]
+  lines = [line for line in out.stdout.splitlines() if line.startswith('train: step ')]
+  assert lines and all(' epoch ' in l and ', loss ' in l and ', accuracy ' in l and ' s left' in l for l in lines)

@@ -381,14 +381,15 @@ class Run:
       progress.update(1)
       if record:
         progress.set_postfix(loss=f'{record["train_loss"]:.3f}', acc=f'{record["train_accuracy"]:.3f}')
-      if progress.disable and time.monotonic() - last_print > self.config.get('progress_every_seconds', 30):
+      if progress.disable and time.monotonic() - last_print > self.config.get('progress_every_seconds', 10):
         rate = (time.monotonic() - last_print) / max(self._phase['steps'] - steps_at_print, 1)
         last_print, steps_at_print = time.monotonic(), self._phase['steps']
         left = max(estimate - self._phase['steps'], 0) * rate
-        loss = self._logged.get('train', {}).get('train_loss', float('nan'))
+        logged = self._logged.get('train', {})
+        loss, accuracy = logged.get('train_loss', float('nan')), logged.get('train_accuracy', float('nan'))
         print(f'{name}: step {self._phase["steps"]}/~{estimate}, epoch {cursor.position(n):.2f}, '
-              f'loss {loss:.3f}, batch {self.batch_size}, {rate * 1e3:.0f} ms/step, ~{left:.0f} s left',
-              flush=True)
+              f'loss {loss:.3f}, accuracy {accuracy:.3f}, batch {self.batch_size}, {rate * 1e3:.0f} ms/step, '
+              f'~{left:.0f} s left', flush=True)
       self.train_seconds += time.perf_counter() - started
       started = time.perf_counter()
       if done():
