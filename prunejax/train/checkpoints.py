@@ -22,8 +22,12 @@ from prunejax.core.paths import leaf_paths
 from prunejax.errors import PrunejaxError
 
 # Orbax warns on every restore that a step has no _CHECKPOINT_METADATA (its CheckpointManager writes the
-# items' metadata, not that file): nothing to act on, and it buried the lines that matter in logs.
-logging.getLogger('absl').addFilter(lambda record: 'Metadata file does not exist' not in record.getMessage())
+# items' metadata, not that file), and thrice whenever a reader opens checkpoints read-only: nothing to act
+# on, and it buried the lines that matter in logs.
+_NOT_ACTIONABLE = ('Metadata file does not exist', 'CheckpointManagerOptions.read_only=True',
+                   'Given directory is read only')
+logging.getLogger('absl').addFilter(
+    lambda record: not any(text in record.getMessage() for text in _NOT_ACTIONABLE))
 
 
 def digest(state) -> list[str]:
