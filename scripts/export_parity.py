@@ -20,7 +20,8 @@ _HEAVY = flags.DEFINE_list('heavy', ['mobilenetv2', 'resnet56', 'vgg11', 'vgg16'
                            'Models compared on --heavy_images only (each pass over 10,000 images takes minutes).')
 _HEAVY_IMAGES = flags.DEFINE_integer('heavy_images', 2_000, 'Test images compared for the --heavy models.')
 _OUT = flags.DEFINE_string('out', 'runs/benchmarks/export_parity.json', 'Where to write the JSON rows.')
-FORMATS = (('stablehlo', False), ('tflite', False), ('tflite', True))
+FORMATS = {'stablehlo': ('stablehlo', False), 'tflite': ('tflite', False), 'tflite_int8': ('tflite', True)}
+_FORMATS = flags.DEFINE_list('formats', list(FORMATS), f'Formats compared, among {list(FORMATS)}.')
 
 
 def rows_for(name: str, images: np.ndarray, mean: float, std: float) -> list[dict]:
@@ -31,7 +32,7 @@ def rows_for(name: str, images: np.ndarray, mean: float, std: float) -> list[dic
   for variant, fn in zip(('dense', 'pruned'), fns):
     jitted = jax.jit(fn)
     reference = np.concatenate([np.asarray(jitted(images[i:i + 500])) for i in range(0, len(images), 500)])
-    for fmt, quantize in FORMATS:
+    for fmt, quantize in (FORMATS[name] for name in _FORMATS.value):
       blob = (export.to_tflite(fn, shape, None, quantize) if fmt == 'tflite' else
               export.to_stablehlo(fn, shape, None))
       runner = export.TfliteRunner(blob, 2) if fmt == 'tflite' else export.StableHloRunner(blob)
