@@ -350,6 +350,7 @@ class Run:
                          disable=None if self.config.progress_bar else True,
                          desc=f'{name}: {self.config.model} on {view.name}')
     last_print, steps_at_print = time.monotonic(), self._phase['steps']
+    interval = min(5.0, self.config.get('progress_every_seconds', 10))  # the first line soon, then less often
     self._write(int(state.step), {}, view)
     while not done():
       train_step = self.compiled_train_step(view)
@@ -381,9 +382,11 @@ class Run:
       progress.update(1)
       if record:
         progress.set_postfix(loss=f'{record["train_loss"]:.3f}', acc=f'{record["train_accuracy"]:.3f}')
-      if progress.disable and time.monotonic() - last_print > self.config.get('progress_every_seconds', 10):
+      if progress.disable and time.monotonic() - last_print > interval:
         rate = (time.monotonic() - last_print) / max(self._phase['steps'] - steps_at_print, 1)
         last_print, steps_at_print = time.monotonic(), self._phase['steps']
+        interval = self.config.get('progress_every_seconds', 10)
+    interval = min(5.0, self.config.get('progress_every_seconds', 10))  # the first line soon, then less often
         left = max(estimate - self._phase['steps'], 0) * rate
         logged = self._logged.get('train', {})
         loss, accuracy = logged.get('train_loss', float('nan')), logged.get('train_accuracy', float('nan'))
