@@ -386,7 +386,6 @@ class Run:
         rate = (time.monotonic() - last_print) / max(self._phase['steps'] - steps_at_print, 1)
         last_print, steps_at_print = time.monotonic(), self._phase['steps']
         interval = self.config.get('progress_every_seconds', 10)
-    interval = min(5.0, self.config.get('progress_every_seconds', 10))  # the first line soon, then less often
         left = max(estimate - self._phase['steps'], 0) * rate
         logged = self._logged.get('train', {})
         loss, accuracy = logged.get('train_loss', float('nan')), logged.get('train_accuracy', float('nan'))
