@@ -2,7 +2,7 @@
 ratio 0.5, physically shrunk; CIFAR shape) in XLA on the CPU and in the TFLite/LiteRT interpreter
 (XNNPACK), at batch 1 and 64 under a thread limit: latency, speed-up, speed-up ÷ FLOPs ratio, file size.
 
-python scripts/benchmark_deploy.py [--threads 2] [--models resnet20,resnet56] [--runs DIR,...] [--out ...]
+python scripts/benchmark_deploy.py [--threads 2] [--models resnet20,resnet56] [--multiple 16] [--runs DIR,...] [--out ...]
 Dense and pruned are timed in alternating rounds (medians of per-round ratios), per runtime.
 """
 
@@ -20,6 +20,7 @@ from prunejax.report import summary_table, write_rows
 _THREADS = flags.DEFINE_integer('threads', 2, 'CPU threads for both runtimes (the process is pinned).')
 _MODELS = flags.DEFINE_list('models', ['resnet20', 'resnet56'], 'Models to prune.')
 _ROUNDS = flags.DEFINE_integer('rounds', 5, 'Alternating dense/pruned rounds; medians are reported.')
+_MULTIPLE = flags.DEFINE_integer('multiple', 1, 'L1 pruning: kept channel counts rounded up to this.')
 _RUNS = flags.DEFINE_list('runs', [], 'Workdirs of finished runs (e.g. DynHP, Reconvene): each network '
                           'against a fresh copy of its original model, at the run\'s input shape.')
 _OUT = flags.DEFINE_string('out', 'runs/benchmarks/deploy.json', 'Where to write the JSON results.')
@@ -58,7 +59,7 @@ def main(argv):
   from prunejax.export import dense_and_pruned, original_and_run  # pylint: disable=g-import-not-at-top
   rows = []
   for name in _MODELS.value:
-    rows += measure(name, *dense_and_pruned(name, SHAPE), SHAPE)
+    rows += measure(name, *dense_and_pruned(name, SHAPE, multiple=_MULTIPLE.value), SHAPE)
   for workdir in _RUNS.value:
     try:
       fns, flops_ratio, shape = original_and_run(workdir)

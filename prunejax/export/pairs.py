@@ -13,12 +13,14 @@ from prunejax.export.exporting import finished_run, serving_fn
 
 
 def dense_and_pruned(name: str, shape: tuple[int, ...], num_classes: int = 10, ratio: float = 0.5,
-                     seed: int = 0, mean=None, std=None):
-  """((dense_fn, pruned_fn), FLOPs ratio dense/pruned) for the registry model ``name`` at ``shape``."""
+                     seed: int = 0, mean=None, std=None, multiple: int = 1):
+  """((dense_fn, pruned_fn), FLOPs ratio dense/pruned) for the registry model ``name`` at ``shape``;
+  ``multiple``: kept channel counts rounded up to it (vector units)."""
   model = models.create_model(name, shape, num_classes, seed)
   groups = structure.trace_groups(model, jnp.zeros((1,) + tuple(shape)))
   _, variables = structure.eval_split(model)
-  keep = structure.select_channels(structure.criterion_scores(variables, groups, 'l1'), groups, ratio)
+  keep = structure.select_channels(structure.criterion_scores(variables, groups, 'l1'), groups, ratio,
+                                   multiple=multiple)
   pruned = structure.shrink(model, keep, groups)
   channels = shape[-1]
   mean = (0.5,) * channels if mean is None else mean
