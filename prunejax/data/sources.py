@@ -5,7 +5,9 @@ data dir; for Fashion-MNIST, the IDX files of a manual directory (Debian's ``dat
 finally a TFDS download when ``download`` is allowed. Anything else fails with one actionable line.
 """
 
+import contextlib
 import dataclasses
+import fcntl
 import functools
 import logging
 import os
@@ -84,11 +86,29 @@ def load_dataset(name: str, data_dir: str = '', manual_dir: str = '',
 def _load(name: str, data_path: pathlib.Path, manual_path: pathlib.Path, download: bool) -> DatasetArrays:
   arrays = _read_cache(name, data_path)
   if arrays is None:
-    arrays = _prepared(name, data_path, manual_path, download)
-    _write_cache(arrays, data_path)
+    with _preparing(name, data_path):
+      arrays = _read_cache(name, data_path)  # another process may have prepared it meanwhile
+      if arrays is None:
+        arrays = _prepared(name, data_path, manual_path, download)
+        _write_cache(arrays, data_path)
   for array in (arrays.train_images, arrays.train_labels, arrays.test_images, arrays.test_labels):
     array.flags.writeable = False
   return arrays
+
+
+@contextlib.contextmanager
+def _preparing(name: str, data_path: pathlib.Path):
+  """One process at a time prepares ``name`` in a data dir (TFDS fails when two rename their copies into
+  place at once); the others wait, then read its cache. A read-only data dir gets no lock."""
+  try:
+    cache_path(name, data_path).parent.mkdir(parents=True, exist_ok=True)
+    handle = open(cache_path(name, data_path).with_suffix('.lock'), 'a')  # pylint: disable=consider-using-with
+  except OSError:
+    yield
+    return
+  with handle:
+    fcntl.flock(handle, fcntl.LOCK_EX)  # released when the file closes (or the process dies)
+    yield
 
 
 def cache_path(name: str, data_path: pathlib.Path) -> pathlib.Path:

@@ -1,3 +1,6 @@
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -136,3 +139,14 @@ def test_behind_a_proxy_the_host_is_not_probed(monkeypatch):
   monkeypatch.setattr(sources.urllib.request, 'getproxies', lambda: {'https': 'http://proxy:3128'})
   monkeypatch.setattr(sources.socket, 'create_connection', lambda *a, **k: pytest.fail('probed'))
   assert sources._unreachable('cifar10') == ''  # TFDS's own download goes through the proxy
+
+
+def test_two_processes_preparing_a_dataset_at_once_both_get_it(tmp_path):
+  # TFDS fails when two processes rename their prepared copies into place together: they take turns.
+  code = ('import sys; from prunejax.data import sources; '
+          'print(len(sources.load_dataset("synthetic_images", data_dir=sys.argv[1], download=False).train_labels))')
+  processes = [subprocess.Popen([sys.executable, '-c', code, str(tmp_path)], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True) for _ in range(2)]
+  for process in processes:
+    out, err = process.communicate(timeout=300)
+    assert process.returncode == 0 and out.split()[-1] == '600', err[-2000:]
