@@ -12,6 +12,8 @@ from collections.abc import Callable, Sequence
 import ml_collections
 from absl import app, flags
 
+from prunejax.errors import PrunejaxError
+
 
 def override_errors(argv: Sequence[str]) -> list[str]:
   """One message per ``--config.a.b=value`` whose path does not exist in the ``--config`` file."""
@@ -43,7 +45,8 @@ def override_errors(argv: Sequence[str]) -> list[str]:
 
 
 def run(main: Callable[[list[str]], None], command_module: str = '__main__') -> None:
-  """``absl.app.run(main)`` after checking the config overrides (one line and exit 2 on a bad one).
+  """``absl.app.run(main)`` after checking the config overrides; a ``PrunejaxError`` (bad override or bad
+  input found later) ends the program with its one line, ``error: ...``, and a non-zero status.
 
   ``--help`` describes the command whichever file started it (a console script, ``scripts/``, ``-m``):
   absl lists the flags and docstring of ``__main__`` only, so the command module's are lent to it."""
@@ -56,4 +59,11 @@ def run(main: Callable[[list[str]], None], command_module: str = '__main__') -> 
   errors = override_errors(sys.argv[1:])
   if errors:
     sys.exit(f'error: {errors[0]}')
-  app.run(main)
+
+  def one_line_errors(argv):
+    try:
+      return main(argv)
+    except PrunejaxError as e:
+      sys.exit(f'error: {e}')
+
+  app.run(one_line_errors)

@@ -7,14 +7,11 @@ Dense and pruned are timed in alternating rounds (medians of per-round ratios), 
 """
 
 
-import sys
-
 import jax
 import numpy as np
-from absl import app, flags, logging
+from absl import flags, logging
 
-from prunejax import edge
-from prunejax.errors import PrunejaxError
+from prunejax import cli, edge
 from prunejax.report import summary_table, write_rows
 
 _THREADS = flags.DEFINE_integer('threads', 2, 'CPU threads for both runtimes (the process is pinned).')
@@ -61,14 +58,11 @@ def main(argv):
   for name in _MODELS.value:
     rows += measure(name, *dense_and_pruned(name, SHAPE, multiple=_MULTIPLE.value), SHAPE)
   for workdir in _RUNS.value:
-    try:
-      fns, flops_ratio, shape = original_and_run(workdir)
-    except PrunejaxError as e:
-      sys.exit(f'error: {e}')
+    fns, flops_ratio, shape = original_and_run(workdir)
     rows += measure(workdir.rstrip('/').split('/')[-1], fns, flops_ratio, shape)
   print(summary_table(rows, COLUMNS))
   write_rows(rows, _OUT.value)
 
 
 if __name__ == '__main__':
-  app.run(main)
+  cli.run(main)

@@ -6,12 +6,10 @@ prunejax-export --workdir runs/default [--format tflite|stablehlo] [--quantize] 
 """
 
 import json
-import sys
 
 from absl import flags, logging
 
 from prunejax import cli, edge
-from prunejax.errors import PrunejaxError
 
 _WORKDIR = flags.DEFINE_string('workdir', None, 'The --workdir of a finished run.')
 _FORMAT = flags.DEFINE_enum('format', 'tflite', ['tflite', 'stablehlo'], 'Runtime format.')
@@ -27,10 +25,7 @@ def main(argv):
     logging.set_verbosity(logging.ERROR)
   edge.limit_cpu_threads(_THREADS.value)
   from prunejax.export import export_run  # pylint: disable=g-import-not-at-top
-  try:
-    summary = export_run(_WORKDIR.value, _FORMAT.value, _QUANTIZE.value, _BATCH.value, _THREADS.value)
-  except PrunejaxError as e:
-    sys.exit(f'error: {e}')
+  summary = export_run(_WORKDIR.value, _FORMAT.value, _QUANTIZE.value, _BATCH.value, _THREADS.value)
   print(json.dumps(summary, indent=2))
 
 

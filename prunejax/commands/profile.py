@@ -8,13 +8,11 @@ prunejax-profile --config configs/default.py [--out runs/profile/default.json]
 import functools
 import json
 import pathlib
-import sys
 
 from absl import flags, logging
 from ml_collections import config_flags
 
 from prunejax import cli, edge
-from prunejax.errors import PrunejaxError
 
 _CONFIG = config_flags.DEFINE_config_file('config', None, 'Path to a config file in configs/.')
 _OUT = flags.DEFINE_string('out', '', 'JSON output (default runs/profile/<config>.json).')
@@ -45,10 +43,7 @@ def main(argv):
   logging.set_verbosity(logging.WARNING)
   config = _CONFIG.value
   edge.limit_cpu_threads(config.edge.threads)
-  try:
-    figures = profile(config)
-  except PrunejaxError as e:
-    sys.exit(f'error: {e}')
+  figures = profile(config)
   width = max(len(k) for k in figures)
   for key, value in figures.items():
     print(f'{key:<{width}}  {value:,.3f}' if isinstance(value, float) else f'{key:<{width}}  {value}')

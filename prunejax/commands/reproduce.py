@@ -11,7 +11,6 @@ import sys
 from absl import flags, logging
 
 from prunejax import cli
-from prunejax.errors import PrunejaxError
 from prunejax.reproductions import PAPERS
 
 _QUICK = flags.DEFINE_bool('quick', False, 'Short settings (minutes on 2 CPU cores) instead of the full grid.')
@@ -26,10 +25,7 @@ def main(argv):
     logging.set_verbosity(logging.WARNING)
   paper = argv[1]
   root = pathlib.Path(_ROOT.value or f'runs/{paper}{"_quick" if _QUICK.value else ""}')
-  try:
-    report = PAPERS[paper](root, _QUICK.value, _ABLATION.value)
-  except PrunejaxError as e:
-    sys.exit(f'error: {e}')
+  report = PAPERS[paper](root, _QUICK.value, _ABLATION.value)
   print(f'\n{report.read_text()}\nwritten to {report}')
 
 

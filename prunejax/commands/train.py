@@ -6,13 +6,11 @@ Re-running the same command with the same --workdir resumes from the latest chec
 """
 
 import json
-import sys
 
 from absl import flags, logging
 from ml_collections import config_flags
 
 from prunejax import cli
-from prunejax.errors import PrunejaxError
 from prunejax.methods import train_and_evaluate
 
 _CONFIG = config_flags.DEFINE_config_file('config', None, 'Path to a config file in configs/.')
@@ -24,10 +22,7 @@ def main(argv):
   del argv
   if not flags.FLAGS['verbosity'].present:
     logging.set_verbosity(logging.WARNING)  # Orbax logs every file it writes at INFO.
-  try:
-    summary = train_and_evaluate(_CONFIG.value, _WORKDIR.value)
-  except PrunejaxError as e:
-    sys.exit(f'error: {e}')
+  summary = train_and_evaluate(_CONFIG.value, _WORKDIR.value)
   print(json.dumps(summary, indent=2))
 
 
