@@ -126,3 +126,23 @@ def test_apply_masks_and_sparsity_summary():
   summary = core.sparsity_summary(pruned, masks)
   assert summary['sparsity'] == 0.75 and summary['sparsity/a/kernel'] == 0.75
   assert summary['sparsity_all_params'] == 0.5
+
+
+@pytest.mark.parametrize('kind', ['normal', 'ties', 'sorted', 'sample_misleads'])
+def test_bracketed_selection_is_exact_on_large_inputs(kind):
+  """Above 2^16 keys the threshold is bracketed on a sample first: the answer must not depend on it —
+  ties (integers), a sorted layout, a sample that sees only outliers (the bracket fails: the full
+  bisection must take over) and the extreme counts."""
+  rng = np.random.default_rng(0)
+  n = 3 * core.topk.SAMPLE_STRIDE * 1000
+  misleading = rng.normal(size=n)
+  misleading[::core.topk.SAMPLE_STRIDE] += 100.0
+  x = {'normal': rng.normal(size=n), 'ties': rng.integers(-3, 4, n),
+       'sorted': np.sort(rng.exponential(size=n)), 'sample_misleads': misleading}[kind].astype(np.float32)
+  parts = [jnp.asarray(p) for p in np.split(x, [n // 3, n // 2])]
+  select = jax.jit(core.top_k_masks)
+  order = np.argsort(-x, kind='stable')  # ties by position, earlier first
+  for k in (0, 1, n // 64, n // 2, n - 1, n, int(rng.integers(0, n))):
+    kept = np.concatenate([np.asarray(m) for m in select(parts, jnp.int32(k))])
+    assert kept.sum() == k
+    np.testing.assert_array_equal(np.flatnonzero(kept), np.sort(order[:k]))
