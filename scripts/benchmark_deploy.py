@@ -2,7 +2,8 @@
 ratio 0.5, physically shrunk; CIFAR shape) in XLA on the CPU and in the TFLite/LiteRT interpreter
 (XNNPACK), at batch 1 and 64 under a thread limit: latency, speed-up, speed-up ÷ FLOPs ratio, file size.
 
-python scripts/benchmark_deploy.py [--threads 2] [--models resnet20,resnet56] [--multiple 16] [--runs DIR,...] [--out ...]
+python scripts/benchmark_deploy.py [--threads 2] [--models resnet20,resnet56] [--multiple 16] [--runs DIR,...]
+    [--interpreters litert,tensorflow] [--out ...]
 Dense and pruned are timed in alternating rounds (medians of per-round ratios), per runtime.
 """
 
@@ -20,6 +21,8 @@ _ROUNDS = flags.DEFINE_integer('rounds', 5, 'Alternating dense/pruned rounds; me
 _MULTIPLE = flags.DEFINE_integer('multiple', 1, 'L1 pruning: kept channel counts rounded up to this.')
 _RUNS = flags.DEFINE_list('runs', [], 'Workdirs of finished runs (e.g. DynHP, Reconvene): each network '
                           'against a fresh copy of its original model, at the run\'s input shape.')
+_INTERPRETERS = flags.DEFINE_list('interpreters', ['litert'], 'TFLite interpreters to time the same '
+                                  'flatbuffers in: litert (ai_edge_litert), tensorflow (tf.lite, deprecated).')
 _OUT = flags.DEFINE_string('out', 'runs/benchmarks/deploy.json', 'Where to write the JSON results.')
 SHAPE = (32, 32, 3)
 
@@ -29,7 +32,9 @@ def measure(name, fns, flops_ratio, shape):
   dense, pruned = fns
   runtimes = {'xla': [jax.jit(dense), jax.jit(pruned)]}
   blobs = [to_tflite(fn, shape, None) for fn in (dense, pruned)]
-  runtimes['tflite'] = [TfliteRunner(blob, _THREADS.value) for blob in blobs]
+  for interpreter in _INTERPRETERS.value:  # 'tflite' is LiteRT's interpreter, 'tflite_tf' TensorFlow's
+    runtimes['tflite' if interpreter == 'litert' else 'tflite_tf'] = [
+        TfliteRunner(blob, _THREADS.value, interpreter) for blob in blobs]
   rows = []
   for runtime, (base, candidate) in runtimes.items():
     for batch in (1, 64):
@@ -53,7 +58,9 @@ def main(argv):
   del argv
   logging.set_verbosity(logging.ERROR)
   edge.limit_cpu_threads(_THREADS.value)
-  from prunejax.export import dense_and_pruned, original_and_run  # pylint: disable=g-import-not-at-top
+  from prunejax.export import dense_and_pruned, interpreter_class, original_and_run  # pylint: disable=g-import-not-at-top
+  for interpreter in _INTERPRETERS.value:
+    interpreter_class(interpreter)  # an unknown name fails here, before minutes of conversions
   rows = []
   for name in _MODELS.value:
     rows += measure(name, *dense_and_pruned(name, SHAPE, multiple=_MULTIPLE.value), SHAPE)

@@ -51,3 +51,15 @@ def test_an_op_the_runtime_lacks_is_one_line():
                                           r'.*\); try --format stablehlo'):
     export.convert(inverse, (4, 4, 1), 'tflite')
   assert len(export.convert(inverse, (4, 4, 1), 'stablehlo')) > 0  # StableHLO keeps it
+
+
+def test_both_interpreters_run_the_same_flatbuffer_alike():
+  """The deploy benchmark times LiteRT against TensorFlow's deprecated interpreter on one file."""
+  import numpy as np  # pylint: disable=g-import-not-at-top
+  blob = export.convert(lambda x: jnp.tanh(x.reshape(x.shape[0], -1) @ jnp.ones((16, 3))), (4, 4, 1), 'tflite')
+  x = np.linspace(-1, 1, 2 * 16, dtype=np.float32).reshape(2, 4, 4, 1)
+  outputs = [export.TfliteRunner(blob, 1, interpreter)(x) for interpreter in ('litert', 'tensorflow')]
+  np.testing.assert_allclose(outputs[0], outputs[1], rtol=1e-6)
+  np.testing.assert_allclose(outputs[0], np.tanh(x.reshape(2, -1).sum(1, keepdims=True)).repeat(3, 1), rtol=1e-5)
+  with pytest.raises(PrunejaxError, match="interpreter 'tfmicro' must be one of"):
+    export.interpreter_class('tfmicro')

@@ -8,6 +8,8 @@ from collections.abc import Callable
 import jax
 import numpy as np
 
+from prunejax.errors import PrunejaxError
+
 
 def to_tflite(fn: Callable[[jax.Array], jax.Array], input_shape: tuple[int, ...], batch: int | None,
               quantize: bool = False) -> bytes:
@@ -25,8 +27,17 @@ def to_tflite(fn: Callable[[jax.Array], jax.Array], input_shape: tuple[int, ...]
   return converter.convert()
 
 
-def interpreter_class():
-  """LiteRT's interpreter (``ai_edge_litert``, the maintained runtime; TensorFlow's is deprecated)."""
+INTERPRETERS = ('litert', 'tensorflow')
+
+
+def interpreter_class(interpreter: str = 'litert'):
+  """LiteRT's interpreter (``ai_edge_litert``, the maintained runtime), or TensorFlow's deprecated
+  ``tf.lite.Interpreter`` (kept for head-to-head timing: the same flatbuffer, the same XNNPACK)."""
+  if interpreter == 'tensorflow':
+    import tensorflow as tf  # pylint: disable=g-import-not-at-top
+    return tf.lite.Interpreter
+  if interpreter != 'litert':
+    raise PrunejaxError(f'interpreter {interpreter!r} must be one of {INTERPRETERS}.')
   from ai_edge_litert.interpreter import Interpreter  # pylint: disable=g-import-not-at-top
   return Interpreter
 
@@ -34,8 +45,8 @@ def interpreter_class():
 class TfliteRunner:
   """Runs a flatbuffer in the interpreter with ``threads`` CPU threads, resizing to each batch."""
 
-  def __init__(self, blob: bytes, threads: int = 2):
-    self._interpreter = interpreter_class()(model_content=blob, num_threads=threads)
+  def __init__(self, blob: bytes, threads: int = 2, interpreter: str = 'litert'):
+    self._interpreter = interpreter_class(interpreter)(model_content=blob, num_threads=threads)
     self._input = self._interpreter.get_input_details()[0]['index']
     self._output = self._interpreter.get_output_details()[0]['index']
     self._shape = None

@@ -157,10 +157,12 @@ class Pruning:
     x64 = self.cfg.method == 'synflow' and precision == 'float64'
     with jax.enable_x64(True) if x64 else contextlib.nullcontext():
       started = time.perf_counter()
-      compiled = jax.jit(compute).lower(params).compile()
+      lowered = jax.jit(compute).lower(params)
+      lowered_at = time.perf_counter()
+      compiled = lowered.compile()
       compiled_at = time.perf_counter()
       result = jax.block_until_ready(compiled(params))
-    return {**result, 'compile_seconds': compiled_at - started,
+    return {**result, 'compile_seconds': compiled_at - started, 'lower_seconds': lowered_at - started,
             'score_seconds': time.perf_counter() - compiled_at}
 
   def summary(self) -> dict[str, float | str]:

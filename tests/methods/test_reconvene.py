@@ -129,6 +129,10 @@ def test_summary_measures_the_produced_network_and_load_rebuilds_it(reconvene_co
   assert summary['size_ratio'] == pytest.approx(summary['dense_bytes_original'] / summary['dense_bytes_final'])
   assert summary['flops_ratio'] > 1 and summary['steps'] == 0 and not summary['trained']
   assert summary['produce_seconds'] > 0 and summary['score_compile_seconds'] > 0
+  # Every compile of the step (the scorer's and the rectifier's) is reported apart, not in produce_seconds.
+  assert summary['compile_seconds'] > summary['score_compile_seconds'] - 1e-9 and summary['compiles'] > 1
+  assert summary['produce_seconds_with_compile'] == pytest.approx(summary['produce_seconds']
+                                                                  + summary['compile_seconds'])
   assert summary['params_nonzero'] < summary['params_final']  # the unshrunk layers stay masked
   model = train.load(tmp_path)
   assert model.hidden[0].kernel.get_value().shape[1] == summary['units_final']['hidden/0/kernel']
