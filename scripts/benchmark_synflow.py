@@ -1,0 +1,90 @@
+"""Where SynFlow's time goes, and what fewer rounds change: on one registry model (Fashion-MNIST shape),
+the jitted cost of one round's parts — scores (float64, float32, scaled float32) and the exact global
+top-k over all prunable weights — and the whole iterative mask at several round counts, with the share
+of the 100-round float64 mask's kept weights each one keeps (overall and per layer).
+
+python scripts/benchmark_synflow.py [--model vgg16] [--sparsity 0.984375] [--rounds 100,20,10] [--out ...]
+Times are medians of --repeats calls after a warm-up call; compiles are not timed.
+"""
+
+import contextlib
+import time
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from absl import flags, logging
+from flax import nnx
+
+from prunejax import cli, core, models
+from prunejax.report import summary_table, write_rows
+
+_MODEL = flags.DEFINE_string('model', 'vgg16', 'Registry model.')
+_SPARSITY = flags.DEFINE_float('sparsity', 1 - 2 ** -6, 'Global sparsity of the SynFlow mask.')
+_ROUNDS = flags.DEFINE_list('rounds', ['100', '20', '10'], 'Round counts for the whole mask (the first is the reference).')
+_REPEATS = flags.DEFINE_integer('repeats', 5, 'Timed calls per part (median).')
+_OUT = flags.DEFINE_string('out', 'runs/benchmarks/synflow.json', 'Where to write the JSON results.')
+SHAPE = (28, 28, 1)
+
+
+def median_seconds(fn, *args, repeats: int = 1) -> float:
+  compiled = jax.jit(fn).lower(*args).compile()
+  jax.block_until_ready(compiled(*args))
+  times = []
+  for _ in range(repeats):
+    started = time.perf_counter()
+    jax.block_until_ready(compiled(*args))
+    times.append(time.perf_counter() - started)
+  return float(np.median(times))
+
+
+def precision_scope(precision: str):
+  return jax.enable_x64(True) if precision == 'float64' else contextlib.nullcontext()
+
+
+def main(argv):
+  del argv
+  logging.set_verbosity(logging.ERROR)
+  model = models.create_model(_MODEL.value, SHAPE, 10, seed=0)
+  model.eval()  # SynFlow scores in eval mode
+  graphdef, params, rest = nnx.split(model, nnx.Param, ...)
+  forward = lambda p, x: nnx.merge(graphdef, p, rest, copy=True)(x)
+  selected = jax.tree.map(lambda p: p.ndim > 1, params)
+  weights = sum(p.size for p, f in zip(jax.tree.leaves(params), jax.tree.leaves(selected)) if f)
+
+  rows = []
+  for precision in ('float64', 'float32', 'scaled_float32'):
+    with precision_scope(precision):
+      scores = lambda p, precision=precision: core.synflow_scores(
+          forward, p, SHAPE, 'scaled_float32' if precision == 'scaled_float32' else 'float64')
+      rows.append({'part': f'one round: scores, {precision}',
+                   'seconds': median_seconds(scores, params, repeats=_REPEATS.value)})
+  magnitudes = jax.tree.map(jnp.abs, params)
+  rows.append({'part': f'one round: exact global top-k over {weights:,} weights',
+               'seconds': median_seconds(lambda s: core.masks_global(s, selected, _SPARSITY.value), magnitudes,
+                                         repeats=_REPEATS.value)})
+
+  reference = None
+  for rounds in [int(r) for r in _ROUNDS.value]:
+    for precision in ('float64', 'scaled_float32'):
+      with precision_scope(precision):
+        make = lambda p, rounds=rounds, precision=precision: core.synflow_masks(
+            forward, p, SHAPE, selected, _SPARSITY.value, rounds=rounds, precision=precision)
+        seconds = median_seconds(make, params)
+        masks = [np.asarray(m) for m in jax.tree.leaves(jax.jit(make)(params))]
+      if reference is None:
+        reference = masks
+      shared = [int((a & b).sum()) for a, b in zip(reference, masks)]
+      kept = [int(a.sum()) for a in reference]
+      rows.append({'part': f'whole mask: {rounds} rounds, {precision}', 'seconds': seconds,
+                   'shared_with_reference': sum(shared) / sum(kept),
+                   'shared_per_layer': ' '.join(f'{s / max(k, 1):.2f}' for s, k in zip(shared, kept))})
+  print(f'{_MODEL.value}, sparsity {_SPARSITY.value:.4f}; reference: the first mask below')
+  print(summary_table(rows, (('part', 'part', '{}'), ('seconds', 'seconds', '{:.3f}'),
+                             ('shared_with_reference', 'kept shared with reference', '{:.3f}'),
+                             ('shared_per_layer', 'per layer', '{}'))))
+  write_rows(rows, _OUT.value)
+
+
+if __name__ == '__main__':
+  cli.run(main)
