@@ -7,6 +7,7 @@ step 0 on a per-class score batch, then the sparse network is trained with its m
 """
 
 import contextlib
+import sys
 import time
 
 import jax
@@ -67,6 +68,14 @@ def synflow_precision(setting: str) -> str:
   return setting
 
 
+def constant_output(graphdef, params, model_state, x) -> bool:
+  """Whether the network's outputs on the batch ``x`` are identical for every example (to float32
+  rounding): no input reaches the output, so no gradient reaches the layers below the cut."""
+  logits = nnx.merge(graphdef, params, model_state, copy=True)(x)
+  spread = jnp.max(jnp.std(logits, axis=0))
+  return bool(spread <= 1e-6 * (1.0 + jnp.max(jnp.abs(logits))))
+
+
 def schedule(cfg) -> core.PruningSchedule:
   return core.PruningSchedule(cfg.schedule, cfg.sparsity, cfg.begin_step, cfg.end_step, cfg.update_every)
 
@@ -112,10 +121,17 @@ class Pruning:
     return core.masks_layerwise(scores, densities)
 
   def prune_at_init(self, defs: ModelDefs, state: TrainState, splits: Splits, seed: int) -> TrainState:
-    """``state`` with the scorer's masks at initialisation applied to its params and optimizer state."""
-    masks = self.masks_at_init(defs, state.params, state.model_state, splits, seed)
-    return state.replace(params=core.apply_masks(state.params, masks),
-                         opt_state=optax.tree_utils.tree_set(state.opt_state, masks=masks))
+    """``state`` with the scorer's masks at initialisation applied to its params and optimizer state; a
+    pruned network that computes the same output for every input (it cannot learn) is said at once."""
+    scored = self.scored_masks_at_init(defs, state.params, state.model_state, splits, seed)
+    masks = scored['masks']
+    pruned = core.apply_masks(state.params, masks)
+    if constant_output(defs.eval, pruned, state.model_state, scored['score_batch']):
+      print(f'warning: the {self.cfg.method} mask at sparsity {self.cfg.sparsity} leaves a network whose '
+            'output is the same for every score-batch input (a layer is cut, or all its units are dead: '
+            'e.g. only negative weights kept in front of a ReLU); it will not learn — lower the sparsity '
+            'or choose another scorer.', file=sys.stderr, flush=True)
+    return state.replace(params=pruned, opt_state=optax.tree_utils.tree_set(state.opt_state, masks=masks))
 
   def masks_at_init(self, defs: ModelDefs, params, model_state, splits: Splits, seed: int):
     return self.scored_masks_at_init(defs, params, model_state, splits, seed)['masks']
@@ -124,7 +140,8 @@ class Pruning:
                            with_scores: bool = False) -> dict:
     """The scorer's masks at initialisation (and, ``with_scores``, its element scores at the end of
     scoring — SynFlow's last round — for ranking whole channels), with the seconds spent compiling and
-    computing them (measured apart: ``compile_seconds``, ``score_seconds``)."""
+    computing them (measured apart: ``compile_seconds``, of it ``lower_seconds``, ``score_seconds``) and
+    the normalised ``score_batch`` they used."""
     indices = score_batch(splits, self.cfg.score_batch_per_class, seed)
     x, y = gather_batch(jnp.asarray(splits.train.images), jnp.asarray(splits.train.labels),
                         jnp.asarray(indices), jnp.asarray(splits.mean), jnp.asarray(splits.std))
@@ -163,7 +180,7 @@ class Pruning:
       compiled_at = time.perf_counter()
       result = jax.block_until_ready(compiled(params))
     return {**result, 'compile_seconds': compiled_at - started, 'lower_seconds': lowered_at - started,
-            'score_seconds': time.perf_counter() - compiled_at}
+            'score_seconds': time.perf_counter() - compiled_at, 'score_batch': x}
 
   def summary(self) -> dict[str, float | str]:
     return {'target_sparsity': self.cfg.sparsity, 'pruning_method': self.cfg.method,

@@ -2,11 +2,14 @@ import json
 import shutil
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 import orbax.checkpoint as ocp
 import pytest
 
+from prunejax import core
 from prunejax.errors import PrunejaxError
+from prunejax.train.pruning import Pruning
 from prunejax.methods import train_and_evaluate
 
 CONTRACT_KEYS = {'test_accuracy', 'test_loss', 'params_total', 'params_nonzero', 'sparsity',
@@ -158,3 +161,24 @@ def test_an_unwritable_workdir_is_refused_at_start(tiny_config, tmp_path):
   (tmp_path / 'file').write_text('')
   with pytest.raises(PrunejaxError, match='cannot be written'):
     train_and_evaluate(tiny_config, tmp_path / 'file' / 'run')
+
+
+
+def test_a_mask_that_cuts_the_network_is_said_at_once(tiny_config, tmp_path, capsys, monkeypatch):
+  tiny_config.pruning.update({'method': 'random', 'sparsity': 0.5})
+  train_and_evaluate(tiny_config, tmp_path / 'fine')
+  assert 'output is the same for every' not in capsys.readouterr().err
+
+  scored_masks_at_init = Pruning.scored_masks_at_init
+
+  def cut_last_hidden_layer(self, *args, **kwargs):  # the scorer's masks, with one layer removed whole
+    scored = scored_masks_at_init(self, *args, **kwargs)
+    paths = core.leaf_paths(scored['masks'])
+    scored['masks'] = jax.tree.map(lambda path, m: jnp.zeros_like(m) if path == 'hidden/1/kernel' else m,
+                                   paths, scored['masks'])
+    return scored
+
+  monkeypatch.setattr(Pruning, 'scored_masks_at_init', cut_last_hidden_layer)
+  train_and_evaluate(tiny_config, tmp_path / 'cut')
+  assert 'warning: the random mask at sparsity 0.5 leaves a network whose output is the same for every' in (
+      capsys.readouterr().err)
