@@ -32,7 +32,7 @@ def measure(name, fns, flops_ratio, shape):
   rows = []
   for batch in (1, 64):
     # One flatbuffer per batch size, as a deployment has: LiteRT 2.3's XNNPACK runs a file whose batch
-    # dimension is resized at run time 2.4x slower (ResNet-20, batch 64: 75 ms against 25 ms fixed).
+    # dimension is resized at run time 3x slower (ResNet-20, batch 64, 1 thread: 75 ms against 25 ms fixed).
     blobs = [to_tflite(fn, shape, batch) for fn in fns]
     runtimes = {'xla': [jax.jit(fn) for fn in fns]}
     for interpreter in _INTERPRETERS.value:  # 'tflite' is LiteRT's interpreter, 'tflite_tf' TensorFlow's

@@ -4,10 +4,14 @@ top-k over all prunable weights — and the whole iterative mask at several roun
 of the 100-round float64 mask's kept weights each one keeps (overall and per layer).
 
 python scripts/benchmark_synflow.py [--model vgg16] [--sparsity 0.984375] [--rounds 100,20,10] [--out ...]
-Times are medians of --repeats calls after a warm-up call; compiles are not timed.
+A round's parts: medians of --repeats calls after a warm-up call; a whole mask: one call after a warm-up
+call. Compiles are not timed. The prunable weights are those of every run (configs/default.py's
+``pruning.include``/``exclude``: the kernels, the classifier left dense).
 """
 
 import contextlib
+import pathlib
+import runpy
 import time
 
 import jax
@@ -25,6 +29,7 @@ _ROUNDS = flags.DEFINE_list('rounds', ['100', '20', '10'], 'Round counts for the
 _REPEATS = flags.DEFINE_integer('repeats', 5, 'Timed calls per part (median).')
 _OUT = flags.DEFINE_string('out', 'runs/benchmarks/synflow.json', 'Where to write the JSON results.')
 SHAPE = (28, 28, 1)
+base_config = lambda: runpy.run_path(str(pathlib.Path(__file__).parents[1] / 'configs' / 'default.py'))
 
 
 def median_seconds(fn, *args, repeats: int = 1) -> float:
@@ -49,7 +54,8 @@ def main(argv):
   model.eval()  # SynFlow scores in eval mode
   graphdef, params, rest = nnx.split(model, nnx.Param, ...)
   forward = lambda p, x: nnx.merge(graphdef, p, rest, copy=True)(x)
-  selected = jax.tree.map(lambda p: p.ndim > 1, params)
+  pruning = base_config()['get_config']().pruning  # the prunable leaves of every run: kernels, classifier dense
+  selected = core.select_leaves(params, pruning.include, pruning.exclude)
   weights = sum(p.size for p, f in zip(jax.tree.leaves(params), jax.tree.leaves(selected)) if f)
 
   rows = []

@@ -2,8 +2,8 @@
 
 Sorting n scores costs O(n log n) and, on CPU, more than a second for a few million parameters. Here a
 float32 score is mapped to a uint32 key with the same order; the k-th largest key is found bit by bit,
-each step one counting pass (at most 32; fewer when a sample of the keys brackets the answer), no
-n-sized temporaries beyond the keys. Ties at the threshold are broken deterministically by position
+each step one counting pass (32; when a sample of the keys brackets the answer, only the bits the
+bracket leaves open, plus two passes to check it), no n-sized temporaries beyond the keys. Ties at the threshold are broken deterministically by position
 (earlier entries kept first), so exactly k survive.
 """
 

@@ -74,7 +74,7 @@ def export_run(workdir: str | pathlib.Path, fmt: str = 'tflite', quantize: bool 
   for size in ((1, 64) if batch is None else (batch,)):
     x = np.zeros((size,) + shape, np.float32)
     if fmt == 'tflite' and batch is None:
-      # LiteRT's XNNPACK runs a file resized to a batch ~2.4x slower than one converted at that batch
+      # LiteRT's XNNPACK runs a file resized to a batch ~3x slower than one converted at that batch
       # (README, Export): both are reported, the fixed one as the latency a deployment at that batch gets.
       summary[f'latency_ms_b{size}_resized'] = 1e3 * edge.median_latency(runner, x, repeats=repeats)
       runner_at_size = TfliteRunner(convert(fn, shape, fmt, size, quantize), threads)

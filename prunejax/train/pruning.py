@@ -70,10 +70,11 @@ def synflow_precision(setting: str) -> str:
 
 def constant_output(graphdef, params, model_state, x) -> bool:
   """Whether the network's outputs on the batch ``x`` are identical for every example (to float32
-  rounding): no input reaches the output, so no gradient reaches the layers below the cut."""
+  rounding, relative to their size): no input reaches the output, so no gradient reaches the layers
+  below the cut."""
   logits = nnx.merge(graphdef, params, model_state, copy=True)(x)
   spread = jnp.max(jnp.std(logits, axis=0))
-  return bool(spread <= 1e-6 * (1.0 + jnp.max(jnp.abs(logits))))
+  return bool(spread <= 1e-6 * jnp.max(jnp.abs(logits)))
 
 
 def schedule(cfg) -> core.PruningSchedule:

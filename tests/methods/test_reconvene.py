@@ -133,6 +133,9 @@ def test_summary_measures_the_produced_network_and_load_rebuilds_it(reconvene_co
   assert summary['compile_seconds'] > summary['score_compile_seconds'] - 1e-9 and summary['compiles'] > 1
   assert summary['produce_seconds_with_compile'] == pytest.approx(summary['produce_seconds']
                                                                   + summary['compile_seconds'])
+  # Its steps, each less its own compiles, fit inside it: no compile is subtracted twice.
+  assert summary['produce_seconds'] >= (summary['score_seconds'] + summary['pse_seconds']
+                                        + summary['rlr_seconds'] - 1e-6)
   assert summary['params_nonzero'] < summary['params_final']  # the unshrunk layers stay masked
   model = train.load(tmp_path)
   assert model.hidden[0].kernel.get_value().shape[1] == summary['units_final']['hidden/0/kernel']
