@@ -13,6 +13,7 @@ import matplotlib
 
 matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top,wrong-import-position
+from matplotlib import ticker  # pylint: disable=g-import-not-at-top,wrong-import-position
 
 # figure name -> (y label, metrics drawn, log scale)
 PLOTTED = {
@@ -103,6 +104,8 @@ def plot_points(series: dict[str, Sequence[tuple[float, float]]], path: str | pa
       ax.plot(xs, ys, marker='o', linestyle='--' if 'upai' in label.lower() else '-', label=label)
   if log_x:
     ax.set_xscale('log')
+    ax.xaxis.set_major_formatter(ticker.FormatStrFormatter('%g'))  # 2, 5, 10, not 2×10⁰
+    ax.xaxis.set_minor_formatter(ticker.FormatStrFormatter('%g'))
   ax.set_xlabel(xlabel)
   ax.set_ylabel(ylabel)
   if title:
