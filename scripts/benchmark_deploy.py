@@ -59,14 +59,14 @@ def main(argv):
   del argv
   logging.set_verbosity(logging.ERROR)
   edge.limit_cpu_threads(_THREADS.value)
-  from prunejax.export import dense_and_pruned, interpreter_class, original_and_run  # pylint: disable=g-import-not-at-top
+  from prunejax import export  # pylint: disable=g-import-not-at-top
   for interpreter in _INTERPRETERS.value:
-    interpreter_class(interpreter)  # an unknown name fails here, before minutes of conversions
+    export.interpreter_class(interpreter)  # an unknown name fails here, before minutes of conversions
   rows = []
   for name in _MODELS.value:
-    rows += measure(name, *dense_and_pruned(name, SHAPE, multiple=_MULTIPLE.value), SHAPE)
+    rows += measure(name, *export.dense_and_pruned(name, SHAPE, multiple=_MULTIPLE.value), SHAPE)
   for workdir in _RUNS.value:
-    fns, flops_ratio, shape = original_and_run(workdir)
+    fns, flops_ratio, shape = export.original_and_run(workdir)
     rows += measure(workdir.rstrip('/').split('/')[-1], fns, flops_ratio, shape)
   print(summary_table(rows, COLUMNS))
   write_rows(rows, _OUT.value)

@@ -25,22 +25,24 @@ from prunejax.report import summary_table, write_rows
 
 _MODEL = flags.DEFINE_string('model', 'vgg16', 'Registry model.')
 _SPARSITY = flags.DEFINE_float('sparsity', 1 - 2 ** -6, 'Global sparsity of the SynFlow mask.')
-_ROUNDS = flags.DEFINE_list('rounds', ['100', '20', '10'], 'Round counts for the whole mask (the first is the reference).')
+_ROUNDS = flags.DEFINE_list('rounds', ['100', '20', '10'],
+                            'Round counts for the whole mask (the first is the reference).')
 _REPEATS = flags.DEFINE_integer('repeats', 5, 'Timed calls per part (median).')
 _OUT = flags.DEFINE_string('out', 'runs/benchmarks/synflow.json', 'Where to write the JSON results.')
 SHAPE = (28, 28, 1)
 base_config = lambda: runpy.run_path(str(pathlib.Path(__file__).parents[1] / 'configs' / 'default.py'))
 
 
-def median_seconds(fn, *args, repeats: int = 1) -> float:
+def timed(fn, *args, repeats: int = 1) -> tuple[float, object]:
+  """(median seconds of ``repeats`` calls of jitted ``fn`` after a warm-up call, its result)."""
   compiled = jax.jit(fn).lower(*args).compile()
-  jax.block_until_ready(compiled(*args))
+  result = jax.block_until_ready(compiled(*args))
   times = []
   for _ in range(repeats):
     started = time.perf_counter()
     jax.block_until_ready(compiled(*args))
     times.append(time.perf_counter() - started)
-  return float(np.median(times))
+  return float(np.median(times)), result
 
 
 def precision_scope(precision: str):
@@ -54,21 +56,22 @@ def main(argv):
   model.eval()  # SynFlow scores in eval mode
   graphdef, params, rest = nnx.split(model, nnx.Param, ...)
   forward = lambda p, x: nnx.merge(graphdef, p, rest, copy=True)(x)
-  pruning = base_config()['get_config']().pruning  # the prunable leaves of every run: kernels, classifier dense
+  pruning = base_config()['get_config']().pruning  # every run's prunable leaves: kernels, classifier dense
   selected = core.select_leaves(params, pruning.include, pruning.exclude)
   weights = sum(p.size for p, f in zip(jax.tree.leaves(params), jax.tree.leaves(selected)) if f)
 
   rows = []
   for precision in ('float64', 'float32', 'scaled_float32'):
     with precision_scope(precision):
+      # synflow_scores' 'float64' computes in float32 where float64 is not enabled (precision_scope).
       scores = lambda p, precision=precision: core.synflow_scores(
           forward, p, SHAPE, 'scaled_float32' if precision == 'scaled_float32' else 'float64')
       rows.append({'part': f'one round: scores, {precision}',
-                   'seconds': median_seconds(scores, params, repeats=_REPEATS.value)})
+                   'seconds': timed(scores, params, repeats=_REPEATS.value)[0]})
   magnitudes = jax.tree.map(jnp.abs, params)
   rows.append({'part': f'one round: exact global top-k over {weights:,} weights',
-               'seconds': median_seconds(lambda s: core.masks_global(s, selected, _SPARSITY.value), magnitudes,
-                                         repeats=_REPEATS.value)})
+               'seconds': timed(lambda s: core.masks_global(s, selected, _SPARSITY.value), magnitudes,
+                                repeats=_REPEATS.value)[0]})
 
   reference = None
   for rounds in [int(r) for r in _ROUNDS.value]:
@@ -76,8 +79,8 @@ def main(argv):
       with precision_scope(precision):
         make = lambda p, rounds=rounds, precision=precision: core.synflow_masks(
             forward, p, SHAPE, selected, _SPARSITY.value, rounds=rounds, precision=precision)
-        seconds = median_seconds(make, params)
-        masks = [np.asarray(m) for m in jax.tree.leaves(jax.jit(make)(params))]
+        seconds, masks = timed(make, params)
+        masks = [np.asarray(m) for m in jax.tree.leaves(masks)]
       if reference is None:
         reference = masks
       shared = [int((a & b).sum()) for a, b in zip(reference, masks)]

@@ -3,8 +3,8 @@
 Sorting n scores costs O(n log n) and, on CPU, more than a second for a few million parameters. Here a
 float32 score is mapped to a uint32 key with the same order; the k-th largest key is found bit by bit,
 each step one counting pass (32; when a sample of the keys brackets the answer, only the bits the
-bracket leaves open, plus two passes to check it), no n-sized temporaries beyond the keys. Ties at the threshold are broken deterministically by position
-(earlier entries kept first), so exactly k survive.
+bracket leaves open, plus two passes to check it), no n-sized temporaries beyond the keys. Ties at the
+threshold are broken deterministically by position (earlier entries kept first), so exactly k survive.
 """
 
 import jax
@@ -73,7 +73,7 @@ def top_k_masks(scores: list[jax.Array], k: jax.Array) -> list[jax.Array]:
   ties = [key == threshold for key in keys]
   all_ties = sum(jnp.sum(tie, dtype=jnp.int32) for tie in ties)
   offsets = [int(o) for o in np.cumsum([0] + [key.size for key in keys[:-1]])]
-  position_bits = max(1, int(sum(key.size for key in keys)).bit_length())
+  position_bits = max(1, offsets[-1] + keys[-1].size).bit_length()
 
   def ties_before(position):  # ties at global positions < position (leaves concatenated in order)
     return sum(jnp.sum(tie & (jnp.arange(tie.size) < position - offset), dtype=jnp.int32)
@@ -88,5 +88,6 @@ def top_k_masks(scores: list[jax.Array], k: jax.Array) -> list[jax.Array]:
   needs_cut = ties_budget < all_ties
   cut = jax.lax.fori_loop(0, jnp.where(needs_cut, position_bits, 0), decide_bit,
                           jnp.where(needs_cut, 0, (1 << position_bits) - 1))
-  masks = [keep | (tie & (jnp.arange(tie.size) < cut - offset)) for keep, tie, offset in zip(above, ties, offsets)]
+  masks = [keep | (tie & (jnp.arange(tie.size) < cut - offset))
+           for keep, tie, offset in zip(above, ties, offsets)]
   return [m.reshape(s.shape) for m, s in zip(masks, scores)]

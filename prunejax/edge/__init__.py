@@ -7,5 +7,6 @@ from prunejax.edge.latency import limit_cpu_threads, median_latency, paired_late
 from prunejax.edge.profile import (compiled_bytes, count_params, flops, forward_flops_per_example,
                                    profile_model)
 
-__all__ = ['CompileClock', 'compile_clock', 'compiled_bytes', 'count_params', 'flops', 'forward_flops_per_example', 'largest_batch_within',
+__all__ = ['CompileClock', 'compile_clock', 'compiled_bytes', 'count_params', 'flops', 'forward_flops_per_example',
+           'largest_batch_within',
            'limit_cpu_threads', 'median_latency', 'paired_latencies', 'profile_model']

@@ -133,23 +133,22 @@ WIDER = {'min_channels': 32}
 def seed_check(root: pathlib.Path, rows: list[dict], model: str, kwargs: dict, epochs: int) -> list[dict]:
   """For each missed cell of networks that train (both above 20%), the gap at every seed, with the default
   rectifier and with the wider floor."""
-  missed = [r for r in rows if r['gap_pp'] < TARGET_PP and min(r['upai_accuracy'], r['reconvene_accuracy']) > 0.2]
-  tag, out = _tag(model, kwargs), []
+  missed = [r for r in rows
+            if r['gap_pp'] < TARGET_PP and min(r['upai_accuracy'], r['reconvene_accuracy']) > 0.2]
+  out = []
   for r in missed:
     scorer, k = r['upai'], round(-math.log2(1.0 - r['target_sparsity']))
-    entries = [e for seed in CHECK_SEEDS for e in pair_entries(model, kwargs, scorer, k, epochs, seed)]
-    entries += [e for seed in (0,) + CHECK_SEEDS for e in pair_entries(model, kwargs, scorer, k, epochs, seed, WIDER)]
-    runs = run_grid(root, entries)
-    seeds = [''] + [f'_seed{seed}' for seed in CHECK_SEEDS]
-    upai = [r['upai_accuracy']] + [runs[f'upai_{tag}_{scorer}_k{k}{s}']['test_accuracy'] for s in seeds[1:]]
-    gaps = [r['gap_pp']] + [100 * (runs[f'reconvene_{tag}_{scorer}_k{k}{s}']['test_accuracy'] - u)
-                            for s, u in zip(seeds[1:], upai[1:])]
-    wider = [100 * (runs[f'reconvene_{tag}_{scorer}_k{k}_min32{s}']['test_accuracy'] - u) for s, u in zip(seeds, upai)]
-    out.append({'upai': scorer, 'target_sparsity': r['target_sparsity'],
+    pairs = [pair_entries(model, kwargs, scorer, k, epochs, seed) for seed in CHECK_SEEDS]  # [upai, rec]
+    wider = [pair_entries(model, kwargs, scorer, k, epochs, seed, WIDER)[0] for seed in (0,) + CHECK_SEEDS]
+    runs = run_grid(root, [e for pair in pairs for e in pair] + wider)
+    accuracy = lambda entry: runs[entry.name]['test_accuracy']
+    upai = [r['upai_accuracy']] + [accuracy(upai_run) for upai_run, _ in pairs]
+    gaps = [r['gap_pp']] + [100 * (accuracy(rec) - u) for (_, rec), u in zip(pairs, upai[1:])]
+    gaps_wider = [100 * (accuracy(rec) - u) for rec, u in zip(wider, upai)]
+    out.append({'upai': scorer, 'target_sparsity': r['target_sparsity'], 'size_ratio': r['size_ratio'],
                 'gaps': ' / '.join(f'{g:+.2f}' for g in gaps), 'mean_pp': float(np.mean(gaps)),
-                'std_pp': float(np.std(gaps, ddof=1)), 'gaps_wider': ' / '.join(f'{g:+.2f}' for g in wider),
-                'mean_wider_pp': float(np.mean(wider)), 'size_wider': runs[f'reconvene_{tag}_{scorer}_k{k}_min32']['size_ratio'],
-                'size_ratio': r['size_ratio']})
+                'std_pp': float(np.std(gaps, ddof=1)), 'gaps_wider': ' / '.join(f'{g:+.2f}' for g in gaps_wider),
+                'mean_wider_pp': float(np.mean(gaps_wider)), 'size_wider': runs[wider[0].name]['size_ratio']})
   return out
 
 
@@ -157,8 +156,8 @@ SEED_COLUMNS = (('upai', 'UPaI', '{}'), ('target_sparsity', 'sparsity', '{:.4f}'
                 ('gaps', f'Reconvene − UPaI (pp), seeds 0 / {" / ".join(map(str, CHECK_SEEDS))}', '{}'),
                 ('mean_pp', 'mean (pp)', '{:+.2f}'), ('std_pp', 'std (pp)', '{:.2f}'),
                 ('size_ratio', 'size ratio', '{:.2f}x'),
-                ('gaps_wider', 'with min_channels=32, same seeds (pp)', '{}'), ('mean_wider_pp', 'mean (pp)', '{:+.2f}'),
-                ('size_wider', 'size ratio', '{:.2f}x'))
+                ('gaps_wider', 'with min_channels=32, same seeds (pp)', '{}'),
+                ('mean_wider_pp', 'mean (pp)', '{:+.2f}'), ('size_wider', 'size ratio', '{:.2f}x'))
 
 
 # Rectifier and sensitivity variants on LeNet-5 (min2: the earlier default floor, whose 2-unit Dense layers
@@ -334,13 +333,14 @@ Our **reconstruction** of Reconvene (Eccles et al. 2024; only the abstract is kn
 prunejax/methods/reconvene.py). Fashion-MNIST shapes (28×28×1, 10 classes). UPaI: one global threshold
 over the kernels (the classifier stays dense), at sparsity 1−2⁻ᵏ; SynFlow in 100 rounds. Reconvene:
 groups whose mask density is below 3× the network's are made narrow to ⌈density·C⌉ channels (at least
-16, or all of a smaller group), re-initialised with the model's initialisers; the other layers keep their UPaI mask. Size ratio =
-bytes of the original dense arrays / bytes of Reconvene's arrays; FLOPs of one forward pass (XLA);
-speed-ups are paired latency medians against the original dense model (alternating rounds, 2 CPU
-threads); produce s = UPaI scoring + sensitivity + rectifier, wall time less compiles (every XLA
-compile in the step and the scorer's tracing: compile s, apart); SynFlow variants: rounds and precision
-('auto' = float64 on CPU; scaled float32 = float32 without overflow, as on TPUs). Accuracy: test accuracy after {epochs} epochs of the same recipe (SGD 0.05, momentum
-0.9 Nesterov, cosine, batch 128) for dense, UPaI (sparse, masks fixed) and Reconvene.
+16, or all of a smaller group), re-initialised with the model's initialisers; the other layers keep
+their UPaI mask. Size ratio = bytes of the original dense arrays / bytes of Reconvene's arrays; FLOPs of
+one forward pass (XLA); speed-ups are paired latency medians against the original dense model
+(alternating rounds, 2 CPU threads); produce s = UPaI scoring + sensitivity + rectifier, wall time less
+compiles (every XLA compile in the step and the scorer's tracing: compile s, apart); SynFlow variants:
+rounds and precision ('auto' = float64 on CPU; scaled float32 = float32 without overflow, as on TPUs).
+Accuracy: test accuracy after {epochs} epochs of the same recipe (SGD 0.05, momentum 0.9 Nesterov,
+cosine, batch 128) for dense, UPaI (sparse, masks fixed) and Reconvene.
 Regenerate: `python scripts/reproduce.py reconvene{flag}`.
 
 """
