@@ -13,8 +13,9 @@ from typing import Any, ClassVar
 import jax
 import jax.numpy as jnp
 
-from prunejax.core.masks import apply_masks, masks_global, masks_layerwise
+from prunejax.core.masks import apply_masks, masks_global, masks_layerwise, ones_masks
 from prunejax.core.scaled_eval import scaled_eval
+from prunejax.core.unsaturated import without_saturation
 from prunejax.errors import PrunejaxError
 from prunejax.registry import Registry
 
@@ -72,6 +73,8 @@ SYNFLOW_PRECISIONS = ('float64', 'scaled_float32')
 def synflow_scores(forward: Callable, params, input_shape, precision: str = 'float64'):
   """|θ ⊙ ∂R/∂θ| with R = Σ forward(|θ|, 𝟙): data-free synaptic flow.
 
+  Saturating caps (``min`` against a constant: ReLU6) are evaluated as the identity (``unsaturated``): a
+  capped activation's zero gradient would zero every score upstream of it.
   ``float64``: computed in float64 where enabled (``jax.enable_x64``), else float32, which overflows in
   deep nets. ``scaled_float32``: float32 with every tensor carried as mantissa · 2^exponent
   (``scaled_eval``): the float64 ranking without float64 (TPUs have none). Either way the scores come
@@ -79,6 +82,7 @@ def synflow_scores(forward: Callable, params, input_shape, precision: str = 'flo
   """
   if precision not in SYNFLOW_PRECISIONS:
     raise PrunejaxError(f'synflow precision={precision!r} must be one of {SYNFLOW_PRECISIONS}.')
+  forward = without_saturation(forward)  # R is defined on the linear network: caps such as ReLU6's removed
   ones_like = lambda dtype: jnp.ones((1,) + tuple(input_shape), dtype)
   if precision == 'scaled_float32':
     abs_params = jax.tree.map(lambda p: jnp.abs(p).astype(jnp.float32), params)
@@ -96,21 +100,31 @@ def synflow_scores(forward: Callable, params, input_shape, precision: str = 'flo
   return jax.tree.map(lambda s: (s * jnp.exp2(-shift).astype(s.dtype)).astype(jnp.float32), scores)
 
 
-def synflow_masks(forward: Callable, params, input_shape, selected, sparsity: float, rounds: int = 100,
+def synflow_round(forward, params, masks, input_shape, selected, sparsity: float, fraction,
                   densities=None, precision: str = 'float64'):
-  """Iterative SynFlow: round r of ``rounds`` keeps (1 - sparsity)^(r / rounds) with one global
-  threshold, or, given per-leaf ``densities``, each leaf's density^(r / rounds)."""
-  def one_round(r, masks):
-    fraction = (r + 1.0) / rounds
-    scores = synflow_scores(forward, apply_masks(params, masks), input_shape, precision)
-    scores = jax.tree.map(lambda m, s: s if m is None else jnp.where(m, s, -1.0), masks, scores,
-                          is_leaf=lambda x: x is None)  # pruned stay pruned
-    if densities is None:
-      return masks_global(scores, selected, 1.0 - (1.0 - sparsity) ** fraction)
-    return masks_layerwise(scores, jax.tree.map(lambda d: d ** fraction, densities))
+  """One SynFlow round: the masked network's scores (pruned entries stay pruned), then keep
+  (1 - sparsity)^fraction with one global threshold, or, given per-leaf ``densities``, density^fraction."""
+  scores = synflow_scores(forward, apply_masks(params, masks), input_shape, precision)
+  scores = jax.tree.map(lambda m, s: s if m is None else jnp.where(m, s, -1.0), masks, scores,
+                        is_leaf=lambda x: x is None)
+  if densities is None:
+    return masks_global(scores, selected, 1.0 - (1.0 - sparsity) ** fraction)
+  return masks_layerwise(scores, jax.tree.map(lambda d: d ** fraction, densities))
 
-  initial = jax.tree.map(lambda f, p: jnp.ones(p.shape, bool) if f else None, selected, params)
-  return jax.lax.fori_loop(0, rounds, one_round, initial)
+
+def synflow_fraction(round_index, rounds: int):
+  """The share of the way to the target sparsity after round ``round_index`` (0-based): (r + 1) / rounds."""
+  return (round_index + 1.0) / rounds
+
+
+def synflow_masks(forward, params, input_shape, selected, sparsity: float, rounds: int = 100,
+                  densities=None, precision: str = 'float64'):
+  """Iterative SynFlow in one traced loop: ``rounds`` of ``synflow_round`` from all-kept masks."""
+  def one_round(r, masks):
+    return synflow_round(forward, params, masks, input_shape, selected, sparsity,
+                         synflow_fraction(r, rounds), densities, precision)
+
+  return jax.lax.fori_loop(0, rounds, one_round, ones_masks(params, selected))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -212,3 +226,8 @@ class SynFlow(Scorer):
   def masks(self, params, context, selected, sparsity, densities=None):
     return synflow_masks(context.forward, params, context.input_shape, selected, sparsity, self.rounds,
                          densities, self.precision)
+
+  def round(self, params, masks, round_index, context, selected, sparsity, densities=None):
+    """Round ``round_index`` of ``masks``' loop, for callers that drive the rounds themselves."""
+    return synflow_round(context.forward, params, masks, context.input_shape, selected, sparsity,
+                         synflow_fraction(round_index, self.rounds), densities, self.precision)

@@ -49,3 +49,26 @@ def test_score_mode_picks_the_batchnorm_statistics_snip_differentiates_through(r
     kept = sum(int(m.sum()) for m in jax.tree.leaves(scored['masks']))
     total = sum(m.size for m in jax.tree.leaves(scored['masks']))
     assert kept == round(0.2 * total)  # exact count: round(density x N)
+
+
+@pytest.mark.parametrize('precision', ['float64', 'scaled_float32'])
+def test_synflow_rounds_driven_from_the_host_give_the_traced_loops_masks(resnet_run, precision):
+  """SynFlow at init runs one compiled round per host step (faster on CPU than XLA's while loop): its
+  masks and final scores must be those of ``core.synflow_masks`` in one jit."""
+  run = resnet_run
+  run.config.pruning.method, run.config.pruning.synflow_rounds = 'synflow', 5
+  run.config.pruning.synflow_precision = precision
+  pruning = Pruning(run.config.pruning, run.initial_params)
+  scored = pruning.scored_masks_at_init(run.defs, run.initial_params, run.state.model_state, run.splits,
+                                        run.config.seed, with_scores=True)
+  model_state = run.state.model_state
+  forward = lambda p, x: nnx.merge(run.defs.eval, p, model_state, copy=True)(x)
+  shape = run.splits.input_shape
+  with jax.enable_x64(precision == 'float64'):
+    traced = jax.jit(lambda p: core.synflow_masks(forward, p, shape, pruning.selected, 0.8, 5,
+                                                  precision=precision))(run.initial_params)
+    scores = jax.jit(lambda p: core.synflow_scores(forward, core.apply_masks(p, traced), shape,
+                                                   precision))(run.initial_params)
+  jax.tree.map(np.testing.assert_array_equal, scored['masks'], traced)
+  jax.tree.map(np.testing.assert_array_equal, scored['scores'], scores)
+  assert scored['compile_seconds'] > 0 and scored['score_seconds'] > 0

@@ -1,0 +1,44 @@
+"""SynFlow's linear network: saturating caps removed, everything else evaluated as traced."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from flax import nnx
+
+from prunejax import core, models
+from prunejax.core.unsaturated import without_saturation
+
+
+def capped_net(p, x):
+  return jnp.sum(nnx.relu6(jax.jit(lambda h: h @ p['w1'])(x)) @ p['w2'])
+
+
+def test_caps_become_the_identity_and_nothing_else_changes():
+  key1, key2, key3 = jax.random.split(jax.random.PRNGKey(0), 3)
+  p = {'w1': 3.0 * jax.random.normal(key1, (4, 8)), 'w2': jax.random.normal(key2, (8, 2))}
+  x = 2.0 * jax.random.normal(key3, (5, 4))
+  relu_net = lambda p, x: jnp.sum(nnx.relu(x @ p['w1']) @ p['w2'])
+  assert jnp.max(x @ p['w1']) > 6.0  # the cap binds: capped and uncapped nets differ
+  assert not np.isclose(capped_net(p, x), relu_net(p, x))
+  np.testing.assert_allclose(without_saturation(capped_net)(p, x), relu_net(p, x), rtol=1e-6)
+  grads = jax.grad(without_saturation(capped_net))(p, x)
+  jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-6), grads, jax.grad(relu_net)(p, x))
+  np.testing.assert_array_equal(without_saturation(relu_net)(p, x), relu_net(p, x))
+  pairwise = lambda a, b: jnp.minimum(a, b)  # a min of two computed operands is not a cap
+  np.testing.assert_array_equal(without_saturation(pairwise)(x, -x), jnp.minimum(x, -x))
+
+
+def test_synflow_scores_every_kernel_of_a_relu6_network():
+  """With ReLU6's cap, SynFlow's activations pass 6 and its gradients vanish: MobileNetV2's scores were
+  zero everywhere but one leaf. Every kernel must now get positive scores, in both precisions."""
+  model = models.create_model('mobilenetv2', (16, 16, 1), 10, seed=0)
+  model.eval()
+  graphdef, params, rest = nnx.split(model, nnx.Param, ...)
+  forward = lambda p, x: nnx.merge(graphdef, p, rest, copy=True)(x)
+  kernels = [path for path in jax.tree.leaves(core.leaf_paths(params)) if path.endswith('kernel')]
+  for precision in core.SYNFLOW_PRECISIONS:
+    with jax.enable_x64(precision == 'float64'):
+      scores = jax.jit(lambda p: core.synflow_scores(forward, p, (16, 16, 1), precision))(params)
+    positive = {path for path, s in zip(jax.tree.leaves(core.leaf_paths(params)), jax.tree.leaves(scores))
+                if bool(jnp.any(s > 0))}
+    assert set(kernels) <= positive, sorted(set(kernels) - positive)[:3]
