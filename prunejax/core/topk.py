@@ -4,7 +4,7 @@ Sorting n scores costs O(n log n) and, on CPU, more than a second for a few mill
 float32 score is mapped to a uint32 key with the same order, and the k-th largest key is found by a
 safeguarded interpolation search on the count of keys above a candidate: each step one counting pass,
 the candidate placed where the counts at the bracket's ends say the k-th key lies (a bisection step when
-that did not halve the bracket, so at most ~64 passes; typically 5-10). A sample of the keys brackets
+that did not halve the bracket, so at most ~64 passes; typically a few). A sample of the keys brackets
 the answer first. No n-sized temporaries beyond the keys. Ties at the threshold are broken
 deterministically by position (earlier entries kept first), so exactly k survive.
 """
