@@ -166,41 +166,41 @@ class Pruning:
     # SynFlow's products of |θ| overflow float32 in deep nets.
     x64 = self.cfg.method == 'synflow' and precision == 'float64'
     with jax.enable_x64(True) if x64 else contextlib.nullcontext():
-      if isinstance(scorer, core.SynFlow):
-        return self._synflow_at_init(scorer, params, context, with_scores) | {'score_batch': x}
-
-      def compute(p):
-        masks = scorer.masks(p, context, self.selected, self.cfg.sparsity, self.densities)
-        return {'masks': masks, **({'scores': scorer.scores(p, context)} if with_scores else {})}
-
+      plan = self._synflow_rounds if isinstance(scorer, core.SynFlow) else self._one_shot
+      stages, run = plan(scorer, params, context, with_scores)
       started = time.perf_counter()
-      lowered = jax.jit(compute).lower(params)
+      lowered = [jax.jit(fn).lower(*args) for fn, args in stages]
       lowered_at = time.perf_counter()
-      compiled = lowered.compile()
+      compiled = [stage.compile() for stage in lowered]
       compiled_at = time.perf_counter()
-      result = jax.block_until_ready(compiled(params))
+      result = jax.block_until_ready(run(*compiled))
     return {**result, 'compile_seconds': compiled_at - started, 'lower_seconds': lowered_at - started,
             'score_seconds': time.perf_counter() - compiled_at, 'score_batch': x}
 
-  def _synflow_at_init(self, scorer, params, context, with_scores: bool) -> dict:
+  def _one_shot(self, scorer, params, context, with_scores: bool):
+    """One jitted function: the masks (and the scores they ranked)."""
+    def compute(p):
+      masks = scorer.masks(p, context, self.selected, self.cfg.sparsity, self.densities)
+      return {'masks': masks, **({'scores': scorer.scores(p, context)} if with_scores else {})}
+
+    return [(compute, (params,))], lambda compiled: compiled(params)
+
+  def _synflow_rounds(self, scorer, params, context, with_scores: bool):
     """SynFlow's rounds driven from the host, one compiled round each: inside XLA's while loop the CPU
     runs a MobileNetV2 round 4x slower (VGG-16: the same). Same masks as ``scorer.masks`` (tested).
-    With ``with_scores``, the last round's scores: those of the final masked network."""
+    With ``with_scores``, the scores of the final masked network."""
     round_fn = lambda p, m, r: scorer.round(p, m, r, context, self.selected, self.cfg.sparsity, self.densities)
-    masks = core.ones_masks(params, self.selected)
-    started = time.perf_counter()
-    lowered = [jax.jit(round_fn).lower(params, masks, jnp.asarray(0))]
-    if with_scores:
-      lowered.append(jax.jit(lambda p, m: scorer.scores(core.apply_masks(p, m), context)).lower(params, masks))
-    lowered_at = time.perf_counter()
-    compiled = [stage.compile() for stage in lowered]
-    compiled_at = time.perf_counter()
-    for r in range(scorer.rounds):
-      masks = compiled[0](params, masks, jnp.asarray(r))
-    result = {'masks': masks, **({'scores': compiled[1](params, masks)} if with_scores else {})}
-    jax.block_until_ready(result)
-    return {**result, 'compile_seconds': compiled_at - started, 'lower_seconds': lowered_at - started,
-            'score_seconds': time.perf_counter() - compiled_at}
+    scores_fn = lambda p, m: scorer.scores(core.apply_masks(p, m), context)
+    initial = core.ones_masks(params, self.selected)
+    stages = [(round_fn, (params, initial, jnp.asarray(0)))] + ([(scores_fn, (params, initial))] * with_scores)
+
+    def run(one_round, final_scores=None):
+      masks = initial
+      for r in range(scorer.rounds):
+        masks = one_round(params, masks, jnp.asarray(r))
+      return {'masks': masks, **({'scores': final_scores(params, masks)} if with_scores else {})}
+
+    return stages, run
 
   def summary(self) -> dict[str, float | str]:
     return {'target_sparsity': self.cfg.sparsity, 'pruning_method': self.cfg.method,
