@@ -1,11 +1,12 @@
 """Where SynFlow's time goes, and what fewer rounds change: on one registry model (Fashion-MNIST shape),
 the jitted cost of one round's parts — scores (float64, float32, scaled float32) and the exact global
-top-k over all prunable weights — and the whole iterative mask at several round counts, with the share
-of the 100-round float64 mask's kept weights each one keeps (overall and per layer).
+top-k over all prunable weights — and the whole iterative mask at several round counts, driven from the
+host one compiled round at a time as runs do, with the share of the 100-round float64 mask's kept
+weights each one keeps (overall and per layer).
 
 python scripts/benchmark_synflow.py [--model vgg16] [--sparsity 0.984375] [--rounds 100,20,10] [--out ...]
-A round's parts: medians of --repeats calls after a warm-up call; a whole mask: one call after a warm-up
-call. Compiles are not timed. The prunable weights are those of every run (configs/default.py's
+A round and its parts: medians of --repeats calls after a warm-up call; a whole mask: one timed run after
+a warm-up round. Compiles are not timed. The prunable weights are those of every run (configs/default.py's
 ``pruning.include``/``exclude``: the kernels, the classifier left dense).
 """
 
@@ -45,6 +46,23 @@ def timed(fn, *args, repeats: int = 1) -> tuple[float, object]:
   return float(np.median(times)), result
 
 
+def host_driven_masks(forward, params, selected, rounds: int, precision: str):
+  """(seconds, masks) of the whole iterative mask as runs compute it (``Pruning.scored_masks_at_init``):
+  one compiled round per host step; the compile and a warm-up round are not timed."""
+  scorer = core.SynFlow(rounds=rounds, precision=precision)
+  context = core.ScoreContext(forward=forward, input_shape=SHAPE)
+  one_round = jax.jit(lambda p, m, r: scorer.round(p, m, r, context, selected, _SPARSITY.value))
+  initial = core.ones_masks(params, selected)
+  compiled = one_round.lower(params, initial, jnp.asarray(0)).compile()
+  jax.block_until_ready(compiled(params, initial, jnp.asarray(0)))
+  started = time.perf_counter()
+  masks = initial
+  for r in range(rounds):
+    masks = compiled(params, masks, jnp.asarray(r))
+  jax.block_until_ready(masks)
+  return time.perf_counter() - started, masks
+
+
 def precision_scope(precision: str):
   return jax.enable_x64(True) if precision == 'float64' else contextlib.nullcontext()
 
@@ -68,18 +86,25 @@ def main(argv):
           forward, p, SHAPE, 'scaled_float32' if precision == 'scaled_float32' else 'float64')
       rows.append({'part': f'one round: scores, {precision}',
                    'seconds': timed(scores, params, repeats=_REPEATS.value)[0]})
-  magnitudes = jax.tree.map(jnp.abs, params)
-  rows.append({'part': f'one round: exact global top-k over {weights:,} weights',
-               'seconds': timed(lambda s: core.masks_global(s, selected, _SPARSITY.value), magnitudes,
+  synflow = core.synflow_scores(forward, params, SHAPE, 'scaled_float32')
+  rows.append({'part': f'one round: exact global top-k over {weights:,} SynFlow scores',
+               'seconds': timed(lambda s: core.masks_global(s, selected, _SPARSITY.value), synflow,
                                 repeats=_REPEATS.value)[0]})
+  initial = core.ones_masks(params, selected)
+  for precision in ('float64', 'scaled_float32'):
+    with precision_scope(precision):
+      scorer = core.SynFlow(precision=precision)
+      context = core.ScoreContext(forward=forward, input_shape=SHAPE)
+      whole_round = lambda p, m, scorer=scorer, context=context: scorer.round(
+          p, m, jnp.asarray(0), context, selected, _SPARSITY.value)
+      rows.append({'part': f'one round, all of it (masked scores, top-k, masks), {precision}',
+                   'seconds': timed(whole_round, params, initial, repeats=_REPEATS.value)[0]})
 
   reference = None
   for rounds in [int(r) for r in _ROUNDS.value]:
     for precision in ('float64', 'scaled_float32'):
       with precision_scope(precision):
-        make = lambda p, rounds=rounds, precision=precision: core.synflow_masks(
-            forward, p, SHAPE, selected, _SPARSITY.value, rounds=rounds, precision=precision)
-        seconds, masks = timed(make, params)
+        seconds, masks = host_driven_masks(forward, params, selected, rounds, precision)
         masks = [np.asarray(m) for m in jax.tree.leaves(masks)]
       if reference is None:
         reference = masks

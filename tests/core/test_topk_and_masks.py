@@ -128,21 +128,25 @@ def test_apply_masks_and_sparsity_summary():
   assert summary['sparsity_all_params'] == 0.5
 
 
-@pytest.mark.parametrize('kind', ['normal', 'ties', 'sorted', 'sample_misleads'])
+@pytest.mark.parametrize('kind', ['normal', 'ties', 'sorted', 'sample_misleads', 'log_uniform', 'x64'])
 def test_bracketed_selection_is_exact_on_large_inputs(kind):
   """Above 2^16 keys the threshold is bracketed on a sample first: the answer must not depend on it —
   ties (integers), a sorted layout, a sample that sees only outliers (the bracket fails: the full
-  bisection must take over) and the extreme counts."""
+  search must take over), keys far apart (magnitudes over 60 decades: the search ends on the int16
+  max only once the bracket is narrow), under float64 (no int64 counts) and the extreme counts."""
   rng = np.random.default_rng(0)
   n = 3 * core.topk.SAMPLE_STRIDE * 1000
   misleading = rng.normal(size=n)
   misleading[::core.topk.SAMPLE_STRIDE] += 100.0
   x = {'normal': rng.normal(size=n), 'ties': rng.integers(-3, 4, n),
-       'sorted': np.sort(rng.exponential(size=n)), 'sample_misleads': misleading}[kind].astype(np.float32)
+       'sorted': np.sort(rng.exponential(size=n)), 'sample_misleads': misleading,
+       'log_uniform': rng.normal(size=n) * 10.0 ** rng.uniform(-30, 30, n),
+       'x64': rng.normal(size=n)}[kind].astype(np.float32)
   parts = [jnp.asarray(p) for p in np.split(x, [n // 3, n // 2])]
   select = jax.jit(core.top_k_masks)
   order = np.argsort(-x, kind='stable')  # ties by position, earlier first
   for k in (0, 1, n // 64, n // 2, n - 1, n, int(rng.integers(0, n))):
-    kept = np.concatenate([np.asarray(m) for m in select(parts, jnp.int32(k))])
+    with jax.enable_x64(kind == 'x64'):
+      kept = np.concatenate([np.asarray(m) for m in select(parts, jnp.int32(k))])
     assert kept.sum() == k
     np.testing.assert_array_equal(np.flatnonzero(kept), np.sort(order[:k]))
