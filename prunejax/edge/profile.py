@@ -10,10 +10,11 @@ from prunejax.edge.latency import median_latency
 
 
 def count_params(params) -> tuple[int, int]:
-  """(total, non-zero) entries over a parameter pytree."""
+  """(total, non-zero) entries over a parameter pytree (counted on the host: an eager count per leaf
+  compiles once per leaf shape, seconds on MobileNetV2)."""
   leaves = jax.tree.leaves(params)
   total = sum(int(np.prod(x.shape)) for x in leaves)
-  nonzero = sum(int(jnp.count_nonzero(x)) for x in leaves)
+  nonzero = sum(int(np.count_nonzero(np.asarray(x))) for x in leaves)
   return total, nonzero
 
 

@@ -83,7 +83,8 @@ def reconvene(run: Run) -> dict:
     run.train('train', epochs=run.config.num_epochs)
   return write_summary(run, 'reconvene', {**produced['summary'], **measured, **pruning.summary(),
                                           'upai': cfg.upai, 'sensitivity': cfg.sensitivity,
-                                          'threshold': cfg.threshold, 'trained': bool(cfg.train)})
+                                          'threshold': cfg.threshold, 'trained': bool(cfg.train)},
+                       evaluate=bool(cfg.train))  # produce-only: no accuracy (chance; minutes on CPU)
 
 
 def produce(run: Run, pruning: Pruning, cfg) -> dict:

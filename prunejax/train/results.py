@@ -39,22 +39,27 @@ def measure(run: Run) -> dict[str, Any]:
 
 
 def write_summary(run: Run, method: str, extra: dict[str, Any] | None = None,
-                  check: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
+                  check: Callable[[dict[str, Any]], None] | None = None, evaluate: bool = True
+                  ) -> dict[str, Any]:
   """Evaluates and measures the current network, writes summary.json and the plots, closes the run.
 
-  ``check(summary)`` may add a method's warnings before it is written.
+  ``check(summary)`` may add a method's warnings before it is written. ``evaluate=False`` leaves out the
+  test and validation figures (an untrained network's accuracy is chance, and costs minutes on CPU).
   """
   config = run.config
-  test = run.evaluate(None, 'test')
+  test = {}
+  if evaluate:
+    figures = run.evaluate(None, 'test')
+    test = {'test_accuracy': figures['accuracy'], 'test_loss': figures['loss']}
   summary = {
-      'test_accuracy': test['accuracy'], 'test_loss': test['loss'], **measure(run),
+      **test, **measure(run),
       'train_seconds': run.train_seconds, 'dataset': config.dataset, 'model': config.model,
       'method': method, 'epochs': config.num_epochs, 'steps': int(run.state.step),
       'batch_size': run.batch_size, 'num_devices': run.mesh.size,
       'peak_step_bytes': run.memory['peak_step_bytes'], 'mean_step_bytes': run.mean_step_bytes(),
       'examples_seen': run.examples_seen(), **(extra or {}),
   }
-  if len(run.splits.validation):
+  if evaluate and len(run.splits.validation):
     summary.update({f'validation_{k}': v for k, v in run.evaluate(None, 'validation').items()})
   if check is not None:
     check(summary)

@@ -137,6 +137,7 @@ def test_summary_measures_the_produced_network_and_load_rebuilds_it(reconvene_co
   assert summary['produce_seconds'] >= (summary['score_seconds'] + summary['pse_seconds']
                                         + summary['rlr_seconds'] - 1e-6)
   assert summary['params_nonzero'] < summary['params_final']  # the unshrunk layers stay masked
+  assert 'test_accuracy' not in summary and 'validation_accuracy' not in summary  # untrained: not evaluated
   model = train.load(tmp_path)
   assert model.hidden[0].kernel.get_value().shape[1] == summary['units_final']['hidden/0/kernel']
   run = Run(reconvene_config, tmp_path)
@@ -152,7 +153,7 @@ def test_training_keeps_the_masks_fixed(reconvene_config, tmp_path, upai):
   produced_only = methods.train_and_evaluate(reconvene_config, tmp_path / 'produce')
   reconvene_config.reconvene.train = True
   trained = methods.train_and_evaluate(reconvene_config, tmp_path / 'train')
-  assert trained['trained'] and trained['steps'] > 0
+  assert trained['trained'] and trained['steps'] > 0 and 0 <= trained['test_accuracy'] <= 1
   assert trained['params_final'] == produced_only['params_final']
   assert trained['params_nonzero'] == produced_only['params_nonzero'] < trained['params_final']
   def pruned(workdir):  # the zero pattern of every kernel (biases start at zero and train away)
