@@ -74,3 +74,10 @@ def test_a_run_logged_to_a_file_prints_progress_lines(tmp_path):
   assert out.returncode == 0, out.stderr[-2000:]
   lines = [line for line in out.stdout.splitlines() if line.startswith('train: step ')]
   assert lines and all(' epoch ' in l and ', loss ' in l and ', accuracy ' in l and ' s left' in l for l in lines)
+
+
+def test_reproduce_refuses_a_reconvene_only_flag_for_another_paper(tmp_path):
+  out = run('scripts/reproduce.py', 'dynhp', '--only_production', '--root', str(tmp_path))
+  assert out.returncode != 0 and not any(tmp_path.iterdir())
+  assert out.stderr.strip().splitlines()[-1] == (
+      '--only_production applies to reconvene (its production grid), not to dynhp; drop the flag.')

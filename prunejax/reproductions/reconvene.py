@@ -295,12 +295,17 @@ def plots(root: pathlib.Path, rows: list[dict], tag: str) -> list[pathlib.Path]:
           plot_points(latency, root / 'plots' / f'speedup_{tag}.png', xlabel, 'CPU speed-up, batch 64', True, tag)]
 
 
-def reproduce(root: pathlib.Path, quick: bool, ablation: bool | None = None) -> pathlib.Path:
+def reproduce(root: pathlib.Path, quick: bool, ablation: bool | None = None,
+              only_production: bool = False) -> pathlib.Path:
   """Runs (or resumes) the production grid, the accuracy grid and (unless ``ablation`` is False) the
-  LeNet-5 ablation; writes ``root/REPORT.md``."""
+  LeNet-5 ablation; writes ``root/REPORT.md``. ``only_production``: the production grid alone (no
+  training: what runs in minutes to an hour on a CPU)."""
   mode = MODES['quick' if quick else 'full']
   summaries = run_grid(root, production_entries(mode))
   sections = ['## Production (no training)\n\n' + markdown_table(production_rows(summaries), PRODUCTION_COLUMNS)]
+  if only_production:
+    mode = {**mode, 'accuracy_models': {}}
+    ablation = False
   for model, kwargs in mode['accuracy_models'].items():
     tag = _tag(model, kwargs)
     summaries.update(run_grid(root, [e for e in accuracy_entries(mode) if tag in e.name]))
@@ -322,12 +327,14 @@ def reproduce(root: pathlib.Path, quick: bool, ablation: bool | None = None) -> 
     sections.append('## Ablation: rectifier width and sensitivity (LeNet-5)\n\n'
                     + markdown_table(ablation_rows(summaries), ABLATION_COLUMNS))
   report = root / 'REPORT.md'
-  report.write_text(HEADER.format(mode='quick' if quick else 'full', flag=' --quick' if quick else '',
-                                  epochs=mode['epochs']) + '\n\n'.join(sections) + '\n')
+  name = 'quick' if quick else 'full'
+  flag = ' --quick' * quick + ' --only_production' * only_production
+  report.write_text(HEADER.format(mode=f'{name} mode, production grid only' if only_production else f'{name} mode',
+                                  flag=flag, epochs=mode['epochs']) + '\n\n'.join(sections) + '\n')
   return report
 
 
-HEADER = """# Reconvene reproduction (prunejax, {mode} mode)
+HEADER = """# Reconvene reproduction (prunejax, {mode})
 
 Our **reconstruction** of Reconvene (Eccles et al. 2024; only the abstract is known: see
 prunejax/methods/reconvene.py). Fashion-MNIST shapes (28×28×1, 10 classes). UPaI: one global threshold
