@@ -156,8 +156,8 @@ def top_k_masks(scores: list[jax.Array], k: jax.Array) -> list[jax.Array]:
     candidate = cut | (1 << (position_bits - 1 - bit))
     return jnp.where(ties_before(candidate) <= ties_budget, candidate, cut)
 
-  # Bisection over positions only when some ties must go (zero iterations otherwise: a lax.cond, or a
-  # cumsum, costs XLA on CPU more than the selection itself). With every tie kept, the cut is past the end.
+  # Bisection over positions only when some ties must go (a loop of zero iterations otherwise). With every
+  # tie kept, the cut is past the end.
   needs_cut = at_least > k
   cut = jax.lax.fori_loop(0, jnp.where(needs_cut, position_bits, 0), decide_bit,
                           jnp.where(needs_cut, 0, (1 << position_bits) - 1))

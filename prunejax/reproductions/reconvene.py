@@ -329,11 +329,15 @@ def reproduce(root: pathlib.Path, quick: bool, ablation: bool | None = None,
   report = root / 'REPORT.md'
   name = 'quick' if quick else 'full'
   flag = ' --quick' * quick + ' --only_production' * only_production
+  accuracy = '' if only_production else ACCURACY_HEADER.format(epochs=mode['epochs'])
   report.write_text(HEADER.format(mode=f'{name} mode, production grid only' if only_production else f'{name} mode',
-                                  flag=flag, epochs=mode['epochs']) + '\n\n'.join(sections) + '\n')
+                                  flag=flag, accuracy=accuracy) + '\n\n'.join(sections) + '\n')
   return report
 
 
+ACCURACY_HEADER = """Accuracy: test accuracy after {epochs} epochs of the same recipe (SGD 0.05, momentum 0.9 Nesterov,
+cosine, batch 128) for dense, UPaI (sparse, masks fixed) and Reconvene.
+"""
 HEADER = """# Reconvene reproduction (prunejax, {mode})
 
 Our **reconstruction** of Reconvene (Eccles et al. 2024; only the abstract is known: see
@@ -346,8 +350,6 @@ one forward pass (XLA); speed-ups are paired latency medians against the origina
 (alternating rounds, 2 CPU threads); produce s = UPaI scoring + sensitivity + rectifier, wall time less
 compiles (every XLA compile in the step and the scorer's tracing: compile s, apart); SynFlow variants:
 rounds and precision ('auto' = float64 on CPU; scaled float32 = float32 without overflow, as on TPUs).
-Accuracy: test accuracy after {epochs} epochs of the same recipe (SGD 0.05, momentum 0.9 Nesterov,
-cosine, batch 128) for dense, UPaI (sparse, masks fixed) and Reconvene.
-Regenerate: `python scripts/reproduce.py reconvene{flag}`.
+{accuracy}Regenerate: `python scripts/reproduce.py reconvene{flag}`.
 
 """
