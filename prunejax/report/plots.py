@@ -6,6 +6,7 @@ accuracy and loss show the validation curves only).
 """
 
 import json
+import math
 import pathlib
 from collections.abc import Sequence
 
@@ -92,8 +93,16 @@ def _mark_phases(ax, records, x):
                   fontsize='x-small', rotation=90, va='top', ha='right', color='grey')
 
 
+def _minor_log_labels(within_decade: bool) -> ticker.Formatter:
+  """Every minor tick labelled within a decade (2, 3, … 9); over decades only 2 and 5, which do not overlap."""
+  def label(x, _):
+    mantissa = round(x / 10 ** math.floor(math.log10(x)))
+    return f'{x:g}' if within_decade or mantissa in (2, 5) else ''
+  return ticker.FuncFormatter(label)
+
+
 def plot_points(series: dict[str, Sequence[tuple[float, float]]], path: str | pathlib.Path, xlabel: str,
-                ylabel: str, log_x: bool = False, title: str = '') -> pathlib.Path:
+                ylabel: str, log_x: bool = False, title: str = '', log_y: bool = False) -> pathlib.Path:
   """One scatter-and-line series per label (points sorted by x), e.g. accuracy against size ratio."""
   path = pathlib.Path(path)
   path.parent.mkdir(parents=True, exist_ok=True)
@@ -102,10 +111,13 @@ def plot_points(series: dict[str, Sequence[tuple[float, float]]], path: str | pa
     if points:
       xs, ys = zip(*sorted(points))
       ax.plot(xs, ys, marker='o', linestyle='--' if 'upai' in label.lower() else '-', label=label)
-  if log_x:
-    ax.set_xscale('log')
-    ax.xaxis.set_major_formatter(ticker.FormatStrFormatter('%g'))  # 2, 5, 10, not 2×10⁰
-    ax.xaxis.set_minor_formatter(ticker.FormatStrFormatter('%g'))
+  for log, axis, set_scale, limits in ((log_x, ax.xaxis, ax.set_xscale, ax.get_xlim),
+                                       (log_y, ax.yaxis, ax.set_yscale, ax.get_ylim)):
+    if log:
+      set_scale('log')
+      axis.set_major_formatter(ticker.FormatStrFormatter('%g'))  # 2, 5, 10, not 2×10⁰
+      low, high = limits()
+      axis.set_minor_formatter(_minor_log_labels(within_decade=high < 10 * low))
   ax.set_xlabel(xlabel)
   ax.set_ylabel(ylabel)
   if title:

@@ -269,6 +269,21 @@ def production_rows(summaries: dict[str, dict]) -> list[dict]:
   return rows
 
 
+def production_plots(root: pathlib.Path, rows: list[dict]) -> list[pathlib.Path]:
+  """Per model, the measured speed-up at batch 64 against the size ratio over the sparsity grid, one
+  series per scorer (the protocol's settings: multiple 1, SynFlow in 100 rounds)."""
+  paths = []
+  for model in dict.fromkeys(r['model'] for r in rows):
+    series = {}
+    for r in rows:
+      if r['model'] == model and r['multiple'] == 1 and r['synflow'] in ('', '100 rounds, auto'):
+        series.setdefault(f'{r["upai"]} Reconvene', []).append((r['size_ratio'], r['speedup_b64']))
+    paths.append(plot_points(series, root / 'plots' / f'production_{model}.png',
+                             'size ratio (dense bytes: original / Reconvene)', 'CPU speed-up, batch 64', True,
+                             model, log_y=True))
+  return paths
+
+
 def accuracy_rows(summaries: dict[str, dict], tag: str, mode: dict) -> list[dict]:
   dense = summaries[f'dense_{tag}']
   rows = []
@@ -302,7 +317,9 @@ def reproduce(root: pathlib.Path, quick: bool, ablation: bool | None = None,
   training: what runs in minutes to an hour on a CPU)."""
   mode = MODES['quick' if quick else 'full']
   summaries = run_grid(root, production_entries(mode))
-  sections = ['## Production (no training)\n\n' + markdown_table(production_rows(summaries), PRODUCTION_COLUMNS)]
+  produced = production_rows(summaries)
+  figures = '\n'.join(f'![{p.stem}](plots/{p.name})' for p in production_plots(root, produced))
+  sections = [f'## Production (no training)\n\n{markdown_table(produced, PRODUCTION_COLUMNS)}\n\n{figures}']
   if only_production:
     mode = {**mode, 'accuracy_models': {}}
     ablation = False
