@@ -31,14 +31,16 @@ def masked_update(inner: optax.GradientTransformation, initial_masks,
                   schedule: PruningSchedule | None = None,
                   refresh_masks: Callable[[Any, jax.Array], Any] | None = None
                   ) -> optax.GradientTransformation:
-  """Wraps ``inner``. Masks start as ``initial_masks``; with a ``schedule`` they are replaced by
-  ``refresh_masks(params, target_sparsity)`` on its refresh steps (e.g. magnitude masks)."""
+  """Wraps ``inner``. Masks start as ``initial_masks`` (a mask tree, or a function of the params giving
+  one: all-kept masks follow the params' shapes, so a shrunk network's state can be rebuilt); with a
+  ``schedule`` they are replaced by ``refresh_masks(params, target_sparsity)`` on its refresh steps."""
   if (schedule is None) != (refresh_masks is None):
     raise ValueError('schedule and refresh_masks go together.')
 
   def init(params):
-    check_mask_matches(initial_masks, params)
-    return MaskedState(jnp.zeros((), jnp.int32), initial_masks, inner.init(params))
+    masks = initial_masks(params) if callable(initial_masks) else initial_masks
+    check_mask_matches(masks, params)
+    return MaskedState(jnp.zeros((), jnp.int32), masks, inner.init(params))
 
   def update(updates, state: MaskedState, params=None):
     masks = state.masks

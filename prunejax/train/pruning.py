@@ -100,7 +100,6 @@ class Pruning:
                       if cfg.scope == 'layerwise' else None)
     self.at_init = cfg.method not in SCHEDULED
     self.schedule = None if self.at_init else schedule(cfg)
-    self._all_kept = core.ones_masks(params, self.selected)
     self.fixed = False  # set by wrap: masks written once by the method, never refreshed
 
   def wrap(self, inner: optax.GradientTransformation, fixed: bool = False) -> optax.GradientTransformation:
@@ -109,7 +108,8 @@ class Pruning:
     (Reconvene's magnitude UPaI would otherwise be redone by the schedule at the first step)."""
     self.fixed = fixed
     scheduled = self.schedule is not None and not fixed
-    return core.masked_update(inner, self._all_kept, self.schedule if scheduled else None,
+    all_kept = lambda params: core.ones_masks(params, self.selected)  # at whatever shapes it is given
+    return core.masked_update(inner, all_kept, self.schedule if scheduled else None,
                               self._magnitude_masks if scheduled else None)
 
   def _magnitude_masks(self, params, sparsity):

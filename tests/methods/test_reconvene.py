@@ -147,6 +147,18 @@ def test_summary_measures_the_produced_network_and_load_rebuilds_it(reconvene_co
   run.close()
 
 
+def test_a_shrunk_run_restores_under_the_masked_optimizer(reconvene_config, tmp_path):
+  """A run stopped after produce resumes: its optimizer state is rebuilt at the shrunk shapes (the
+  all-kept initial masks follow the params; before, their original shapes refused the saved network)."""
+  summary = methods.train_and_evaluate(reconvene_config, tmp_path)
+  run = Run(reconvene_config, tmp_path)
+  pruning = Pruning(reconvene_lib.upai_config(reconvene_config), run.initial_params)
+  run.optimizer = pruning.wrap(run.optimizer, fixed=True)
+  masks = run.state.opt_state.masks  # restores from the checkpoint
+  assert masks['hidden'][0]['kernel'].shape[1] == summary['units_final']['hidden/0/kernel']
+  run.close()
+
+
 @pytest.mark.parametrize('upai', ['snip', 'magnitude'])  # magnitude: a scheduled scorer, never re-run
 def test_training_keeps_the_masks_fixed(reconvene_config, tmp_path, upai):
   reconvene_config.reconvene.upai = upai
