@@ -1,8 +1,8 @@
 """Where SynFlow's time goes, and what fewer rounds change: on one registry model (Fashion-MNIST shape),
 the jitted cost of one round's parts — scores (float64, float32, scaled float32) and the exact global
 top-k over all prunable weights — and the whole iterative mask at several round counts, driven from the
-host one compiled round at a time as runs do, with the share of the 100-round float64 mask's kept
-weights each one keeps (overall and per layer).
+host one compiled round at a time as runs do (and, for the fewest rounds, inside one XLA while loop),
+with the share of the 100-round float64 mask's kept weights each one keeps (overall and per layer).
 
 python scripts/benchmark_synflow.py [--model vgg16] [--sparsity 0.984375] [--rounds 100,20,10] [--out ...]
 A round and its parts: medians of --repeats calls after a warm-up call; a whole mask: one timed run after
@@ -113,6 +113,13 @@ def main(argv):
       rows.append({'part': f'whole mask: {rounds} rounds, {precision}', 'seconds': seconds,
                    'shared_with_reference': sum(shared) / sum(kept),
                    'shared_per_layer': ' '.join(f'{s / max(k, 1):.2f}' for s, k in zip(shared, kept))})
+  # Why runs drive the rounds from the host: the same mask inside XLA's while loop (``SynFlow.masks``).
+  fewest = min(int(r) for r in _ROUNDS.value)
+  scorer = core.SynFlow(rounds=fewest, precision='scaled_float32')
+  context = core.ScoreContext(forward=forward, input_shape=SHAPE)
+  in_loop = lambda p: scorer.masks(p, context, selected, _SPARSITY.value)
+  rows.append({'part': f'whole mask: {fewest} rounds, scaled_float32, in one XLA while loop',
+               'seconds': timed(in_loop, params)[0]})
   print(f'{_MODEL.value}, sparsity {_SPARSITY.value:.4f}; reference: the first mask below')
   print(summary_table(rows, (('part', 'part', '{}'), ('seconds', 'seconds', '{:.3f}'),
                              ('shared_with_reference', 'kept shared with reference', '{:.3f}'),

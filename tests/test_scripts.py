@@ -5,6 +5,8 @@ import pathlib
 import subprocess
 import sys
 
+import pytest
+
 from tests.conftest import REPO
 
 
@@ -76,8 +78,18 @@ def test_a_run_logged_to_a_file_prints_progress_lines(tmp_path):
   assert lines and all(' epoch ' in l and ', loss ' in l and ', accuracy ' in l and ' s left' in l for l in lines)
 
 
-def test_reproduce_refuses_a_reconvene_only_flag_for_another_paper(tmp_path):
-  out = run('scripts/reproduce.py', 'dynhp', '--only_production', '--root', str(tmp_path))
+@pytest.mark.parametrize('flag, what', [('--only_production', 'production grid'),
+                                        ('--accuracy_models=lenet5', 'accuracy grid')])
+def test_reproduce_refuses_a_reconvene_only_flag_for_another_paper(tmp_path, flag, what):
+  out = run('scripts/reproduce.py', 'dynhp', flag, '--root', str(tmp_path))
   assert out.returncode != 0 and not any(tmp_path.iterdir())
   assert out.stderr.strip().splitlines()[-1] == (
-      '--only_production applies to reconvene (its production grid), not to dynhp; drop the flag.')
+      f'{flag.split("=")[0]} applies to reconvene (its {what}), not to dynhp; drop the flag.')
+
+
+def test_reproduce_refuses_an_accuracy_model_outside_the_mode_before_running_anything(tmp_path):
+  out = run('scripts/reproduce.py', 'reconvene', '--quick', '--accuracy_models=lenet5,resnet20',
+            '--root', str(tmp_path))
+  assert out.returncode != 0 and not any(tmp_path.iterdir())
+  assert out.stderr.strip().splitlines()[-1] == (
+      "error: accuracy model(s) ['resnet20'] are not in this mode's accuracy grid; choose from ['lenet5'].")

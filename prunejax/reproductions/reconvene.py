@@ -7,9 +7,12 @@ import functools
 import math
 import pathlib
 
+from collections.abc import Sequence
+
 import ml_collections
 import numpy as np
 
+from prunejax.errors import PrunejaxError
 from prunejax.report import markdown_table, plot_points
 from prunejax.reproductions.grid import Entry, base_config, run_grid
 
@@ -310,19 +313,21 @@ def plots(root: pathlib.Path, rows: list[dict], tag: str) -> list[pathlib.Path]:
           plot_points(latency, root / 'plots' / f'speedup_{tag}.png', xlabel, 'CPU speed-up, batch 64', True, tag)]
 
 
-def reproduce(root: pathlib.Path, quick: bool, ablation: bool | None = None,
-              only_production: bool = False) -> pathlib.Path:
+def reproduce(root: pathlib.Path, quick: bool, ablation: bool | None = None, only_production: bool = False,
+              accuracy_models: Sequence[str] | None = None) -> pathlib.Path:
   """Runs (or resumes) the production grid, the accuracy grid and (unless ``ablation`` is False) the
   LeNet-5 ablation; writes ``root/REPORT.md``. ``only_production``: the production grid alone (no
-  training: what runs in minutes to an hour on a CPU)."""
+  training: what runs in minutes to an hour on a CPU). ``accuracy_models``: train only these of the
+  mode's accuracy models (the full mode's LeNet-5 fits a CPU; its VGG-16 and ResNet-20 are for GPUs)."""
   mode = MODES['quick' if quick else 'full']
+  scope = _accuracy_scope(mode, () if only_production else accuracy_models)
   summaries = run_grid(root, production_entries(mode))
   produced = production_rows(summaries)
   figures = '\n'.join(f'![{p.stem}](plots/{p.name})' for p in production_plots(root, produced))
   sections = [f'## Production (no training)\n\n{markdown_table(produced, PRODUCTION_COLUMNS)}\n\n{figures}']
   if only_production:
-    mode = {**mode, 'accuracy_models': {}}
     ablation = False
+  mode = {**mode, 'accuracy_models': scope}
   for model, kwargs in mode['accuracy_models'].items():
     tag = _tag(model, kwargs)
     summaries.update(run_grid(root, [e for e in accuracy_entries(mode) if tag in e.name]))
@@ -345,11 +350,27 @@ def reproduce(root: pathlib.Path, quick: bool, ablation: bool | None = None,
                     + markdown_table(ablation_rows(summaries), ABLATION_COLUMNS))
   report = root / 'REPORT.md'
   name = 'quick' if quick else 'full'
-  flag = ' --quick' * quick + ' --only_production' * only_production
+  subset = accuracy_models is not None and not only_production
+  flag = (' --quick' * quick + ' --only_production' * only_production
+          + f' --accuracy_models={",".join(scope)}' * subset + ' --ablation=false' * (ablation is False and not only_production))
   accuracy = '' if only_production else ACCURACY_HEADER.format(epochs=mode['epochs'])
-  report.write_text(HEADER.format(mode=f'{name} mode, production grid only' if only_production else f'{name} mode',
-                                  flag=flag, accuracy=accuracy) + '\n\n'.join(sections) + '\n')
+  if only_production:
+    name += ' mode, production grid only'
+  else:
+    name += f' mode, accuracy on {", ".join(scope)} only' if subset else ' mode'
+  report.write_text(HEADER.format(mode=name, flag=flag, accuracy=accuracy) + '\n\n'.join(sections) + '\n')
   return report
+
+
+def _accuracy_scope(mode: dict, names: Sequence[str] | None) -> dict[str, dict]:
+  """The mode's accuracy models (name: model_kwargs), or only ``names`` of them."""
+  if names is None:
+    return mode['accuracy_models']
+  unknown = [n for n in names if n not in mode['accuracy_models']]
+  if unknown:
+    raise PrunejaxError(f'accuracy model(s) {unknown} are not in this mode\'s accuracy grid; choose from '
+                        f'{sorted(mode["accuracy_models"])}.')
+  return {n: kwargs for n, kwargs in mode['accuracy_models'].items() if n in names}
 
 
 ACCURACY_HEADER = """Accuracy: test accuracy after {epochs} epochs of the same recipe (SGD 0.05, momentum 0.9 Nesterov,
