@@ -55,6 +55,21 @@ def test_ties_are_broken_by_position_deterministically():
   np.testing.assert_array_equal(masks['b'], [False] * 4)
 
 
+def test_ties_cut_exactly_at_row_and_array_boundaries():
+  """All ties: the kept ones are the first k by position, whichever row of _CHUNK entries, array tail or
+  short array the cut falls in (the search counts ties per row, then searches one row)."""
+  chunk = core.topk._CHUNK
+  sizes = [chunk + 904, 3, chunk, 2 * chunk + 1]
+  parts = [jnp.full((n,), 0.5, jnp.float32) for n in sizes]
+  select = jax.jit(core.top_k_masks)
+  edges = np.cumsum(sizes)
+  for k in sorted({0, 1, chunk - 1, chunk, chunk + 1, *(edges - 1), *edges, *(edges + 1), edges[-1] - 1}):
+    if k > edges[-1]:
+      continue
+    kept = np.concatenate([np.asarray(m) for m in select(parts, jnp.int32(k))])
+    np.testing.assert_array_equal(kept, np.arange(edges[-1]) < k)
+
+
 def test_top_k_handles_negative_scores_and_extremes():
   x = jnp.array([-5.0, 3.0, -0.5, 0.0, -1e-30, 2.0, 3.0])
   for k in range(8):
