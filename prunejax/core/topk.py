@@ -135,7 +135,7 @@ def _position_of_tie(flat: list[jax.Array], threshold: jax.Array, index: jax.Arr
   """The global position (arrays concatenated in order) of tie number ``index`` (0-based, by position) among
   the entries whose key is ``threshold``; there are more than ``index``. One pass counts the ties of every
   row of ``_CHUNK`` entries (a tail is a row of its own); then only the row holding it is searched."""
-  counts, starts, rows = [], [], []  # per array: its rows' tie counts; global start and length of each row
+  counts, starts = [], []  # each array's rows' tie counts; the global start of each row
   offset = 0
   for f in flat:
     whole = f.size // _CHUNK * _CHUNK
@@ -143,11 +143,9 @@ def _position_of_tie(flat: list[jax.Array], threshold: jax.Array, index: jax.Arr
     if whole:
       counts.append(jnp.sum(is_tie(f[:whole].reshape(-1, _CHUNK)), axis=1, dtype=jnp.int16).astype(jnp.int32))
       starts += range(offset, offset + whole, _CHUNK)
-      rows += [_CHUNK] * (whole // _CHUNK)
     if whole < f.size:
       counts.append(jnp.sum(is_tie(f[whole:]), dtype=jnp.int32)[None])
       starts.append(offset + whole)
-      rows.append(f.size - whole)
     offset += f.size
   per_row = jnp.concatenate(counts)
   before = jnp.cumsum(per_row) - per_row  # ties in earlier rows
@@ -176,7 +174,8 @@ def top_k_masks(scores: list[jax.Array], k: jax.Array) -> list[jax.Array]:
   # Ties at the threshold are kept by position, the first k - above of them: the cut is the position of the
   # next one, searched only when some must go; with every tie kept it is past the end.
   total = sum(s.size for s in flat)
-  cut = jax.lax.cond(at_least > k, lambda: _position_of_tie(flat, threshold, k - above), lambda: jnp.int32(total))
+  cut = jax.lax.cond(at_least > k, lambda: _position_of_tie(flat, threshold, k - above),
+                     lambda: jnp.int32(total))
   masks, offset = [], 0
   for f, s in zip(flat, scores):
     keys, positions = sortable_keys(f), offset + jnp.arange(f.size, dtype=jnp.int32)

@@ -1,5 +1,5 @@
 """Where a forward pass's CPU latency goes: each convolution and matrix product in its jaxpr timed alone, at
-the shapes it runs with, and summed by kind (full, pointwise and depthwise convolutions, dense). A
+the shapes it runs with, and summed by kind (full, pointwise, depthwise and grouped convolutions, dense). A
 network's whole latency less these sums is everything else (normalisation, activations, adds, pooling).
 """
 

@@ -6,7 +6,6 @@ counterpart vs dense, the same recipe). Writes REPORT.md with plots.
 import functools
 import math
 import pathlib
-
 from collections.abc import Sequence
 
 import ml_collections
@@ -352,7 +351,8 @@ def reproduce(root: pathlib.Path, quick: bool, ablation: bool | None = None, onl
   name = 'quick' if quick else 'full'
   subset = accuracy_models is not None and not only_production
   flag = (' --quick' * quick + ' --only_production' * only_production
-          + f' --accuracy_models={",".join(scope)}' * subset + ' --ablation=false' * (ablation is False and not only_production))
+          + f' --accuracy_models={",".join(scope)}' * subset
+          + ' --ablation=false' * (ablation is False and not only_production))
   accuracy = '' if only_production else ACCURACY_HEADER.format(epochs=mode['epochs'])
   if only_production:
     name += ' mode, production grid only'

@@ -55,9 +55,10 @@ def test_ties_are_broken_by_position_deterministically():
   np.testing.assert_array_equal(masks['b'], [False] * 4)
 
 
-def test_ties_cut_exactly_at_row_and_array_boundaries():
+@pytest.mark.parametrize('x64', [False, True])
+def test_ties_cut_exactly_at_row_and_array_boundaries(x64):
   """All ties: the kept ones are the first k by position, whichever row of _CHUNK entries, array tail or
-  short array the cut falls in (the search counts ties per row, then searches one row)."""
+  short array the cut falls in (the search counts ties per row, then searches one row); under x64 too."""
   chunk = core.topk._CHUNK
   sizes = [chunk + 904, 3, chunk, 2 * chunk + 1]
   parts = [jnp.full((n,), 0.5, jnp.float32) for n in sizes]
@@ -66,7 +67,8 @@ def test_ties_cut_exactly_at_row_and_array_boundaries():
   for k in sorted({0, 1, chunk - 1, chunk, chunk + 1, *(edges - 1), *edges, *(edges + 1), edges[-1] - 1}):
     if k > edges[-1]:
       continue
-    kept = np.concatenate([np.asarray(m) for m in select(parts, jnp.int32(k))])
+    with jax.enable_x64(x64):
+      kept = np.concatenate([np.asarray(m) for m in select(parts, jnp.int32(k))])
     np.testing.assert_array_equal(kept, np.arange(edges[-1]) < k)
 
 
