@@ -31,11 +31,10 @@ _OUT = flags.DEFINE_string('out', 'runs/benchmarks/layers.json', 'Where to write
 
 def networks():
   """(label, model, input shape) of each --models entry, then each --runs entry."""
-  if _MODELS.value:
-    check_dataset_name(_DATASET.value)
+  check_dataset_name(_DATASET.value)
+  shape, classes = DATASET_SHAPES[_DATASET.value]
   for name in _MODELS.value:
-    yield name, models.create_model(name, DATASET_SHAPES[_DATASET.value][0], 10, seed=0), (
-        DATASET_SHAPES[_DATASET.value][0])
+    yield name, models.create_model(name, shape, classes, seed=0), shape
   for workdir in map(pathlib.Path, _RUNS.value):
     model = load(workdir)  # refuses a directory without checkpoints in one line
     if not (workdir / 'summary.json').is_file():
