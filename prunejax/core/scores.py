@@ -15,6 +15,7 @@ import jax.numpy as jnp
 
 from prunejax.core.masks import apply_masks, masks_global, masks_layerwise, ones_masks
 from prunejax.core.scaled_eval import scaled_eval
+from prunejax.core.conv_taps import convolutions_as_taps
 from prunejax.core.unsaturated import without_saturation
 from prunejax.errors import PrunejaxError
 from prunejax.registry import Registry
@@ -83,6 +84,7 @@ def synflow_scores(forward: Callable, params, input_shape, precision: str = 'flo
   if precision not in SYNFLOW_PRECISIONS:
     raise PrunejaxError(f'synflow precision={precision!r} must be one of {SYNFLOW_PRECISIONS}.')
   forward = without_saturation(forward)  # R is defined on the linear network: caps such as ReLU6's removed
+  forward = convolutions_as_taps(forward)  # batch-1 gradients: per-tap products beat XLA CPU's convolutions
   ones_like = lambda dtype: jnp.ones((1,) + tuple(input_shape), dtype)
   if precision == 'scaled_float32':
     abs_params = jax.tree.map(lambda p: jnp.abs(p).astype(jnp.float32), params)

@@ -8,37 +8,17 @@ linear network R is meant for, and leaves networks without caps (ReLU, max-pool,
 """
 
 import jax
-from jax.extend import core as jex_core
 
-from prunejax.core.jaxprs import called_jaxpr
+from prunejax.core.jaxprs import evaluate_with
 
 
 def without_saturation(fn):
   """``fn`` with every ``min`` against a constant (an upper clip) evaluated as its other operand."""
-
-  def evaluate(*args):
-    closed, shapes = jax.make_jaxpr(fn, return_shape=True)(*args)
-    outputs = _eval(closed.jaxpr, closed.consts, jax.tree.leaves(args))
-    return jax.tree.unflatten(jax.tree.structure(shapes), outputs)
-
-  return evaluate
+  return evaluate_with(fn, _uncapped)
 
 
-def _eval(jaxpr, consts, inputs):
-  env = dict(zip(jaxpr.constvars, consts)) | dict(zip(jaxpr.invars, inputs))
-  read = lambda v: v.val if isinstance(v, jex_core.Literal) else env[v]
-  constant = lambda v: isinstance(v, jex_core.Literal) or v in jaxpr.constvars
-  for eqn in jaxpr.eqns:
-    values = [read(v) for v in eqn.invars]
-    called = called_jaxpr(eqn)
-    if called is not None:
-      outputs = _eval(called[0], called[1], values)
-    elif eqn.primitive.name == 'min' and sum(map(constant, eqn.invars)) == 1:
-      kept = values[1] if constant(eqn.invars[0]) else values[0]
-      outputs = [jax.lax.broadcast_in_dim(kept, eqn.outvars[0].aval.shape, ())
-                 if jax.numpy.ndim(kept) == 0 else kept]
-    else:
-      result = eqn.primitive.bind(*values, **eqn.params)
-      outputs = result if eqn.primitive.multiple_results else [result]
-    env.update(zip(eqn.outvars, outputs))
-  return [read(v) for v in jaxpr.outvars]
+def _uncapped(eqn, values, is_constant):
+  if eqn.primitive.name != 'min' or sum(map(is_constant, eqn.invars)) != 1:
+    return None
+  kept = values[1] if is_constant(eqn.invars[0]) else values[0]
+  return [jax.lax.broadcast_in_dim(kept, eqn.outvars[0].aval.shape, ()) if jax.numpy.ndim(kept) == 0 else kept]

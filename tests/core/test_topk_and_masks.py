@@ -145,12 +145,15 @@ def test_apply_masks_and_sparsity_summary():
   assert summary['sparsity_all_params'] == 0.5
 
 
-@pytest.mark.parametrize('kind', ['normal', 'ties', 'sorted', 'sample_misleads', 'log_uniform', 'x64'])
+@pytest.mark.parametrize('kind', ['normal', 'ties', 'sorted', 'sample_misleads', 'log_uniform', 'x64',
+                                  'pruned_step', 'zero_step'])
 def test_bracketed_selection_is_exact_on_large_inputs(kind):
   """Above 2^16 keys the threshold is bracketed on a sample first: the answer must not depend on it —
   ties (integers), a sorted layout, a sample that sees only outliers (the bracket fails: the full
   search must take over), keys far apart (magnitudes over 60 decades: the search ends on the int16
-  max only once the bracket is narrow), under float64 (no int64 counts) and the extreme counts."""
+  max only once the bracket is narrow), under float64 (no int64 counts), a step of many equal keys at the
+  bracket's low end (a SynFlow round's pruned entries at -1; scores of exactly 0 amid others) and the
+  extreme counts."""
   rng = np.random.default_rng(0)
   n = 3 * core.topk.SAMPLE_STRIDE * 1000
   misleading = rng.normal(size=n)
@@ -158,11 +161,13 @@ def test_bracketed_selection_is_exact_on_large_inputs(kind):
   x = {'normal': rng.normal(size=n), 'ties': rng.integers(-3, 4, n),
        'sorted': np.sort(rng.exponential(size=n)), 'sample_misleads': misleading,
        'log_uniform': rng.normal(size=n) * 10.0 ** rng.uniform(-30, 30, n),
-       'x64': rng.normal(size=n)}[kind].astype(np.float32)
+       'x64': rng.normal(size=n),
+       'pruned_step': np.where(rng.random(n) < 0.9, -1.0, np.abs(rng.normal(size=n))),
+       'zero_step': np.where(rng.random(n) < 0.4, 0.0, 10.0 ** rng.uniform(-5, 5, n))}[kind].astype(np.float32)
   parts = [jnp.asarray(p) for p in np.split(x, [n // 3, n // 2])]
   select = jax.jit(core.top_k_masks)
   order = np.argsort(-x, kind='stable')  # ties by position, earlier first
-  for k in (0, 1, n // 64, n // 2, n - 1, n, int(rng.integers(0, n))):
+  for k in (0, 1, n // 64, n // 20, n // 10, n // 2, n - 1, n, int(rng.integers(0, n))):
     with jax.enable_x64(kind == 'x64'):
       kept = np.concatenate([np.asarray(m) for m in select(parts, jnp.int32(k))])
     assert kept.sum() == k
