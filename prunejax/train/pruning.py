@@ -187,8 +187,8 @@ class Pruning:
 
   def _synflow_rounds(self, scorer, params, context, with_scores: bool):
     """SynFlow's rounds driven from the host, one compiled round each: inside XLA's while loop the CPU
-    runs MobileNetV2's rounds 4.3-5x slower, VGG-16's 1.2-1.5x (2026-12-01; benchmark_synflow.py). Same
-    masks as ``scorer.masks`` (tested).
+    runs MobileNetV2's rounds 4.3-5x slower (2026-12-01), VGG-16's 0.87x since its convolutions became
+    products (2026-12-02; benchmark_synflow.py). Same masks as ``scorer.masks`` (tested).
     With ``with_scores``, the scores of the final masked network."""
     round_fn = lambda p, m, r: scorer.round(p, m, r, context, self.selected, self.cfg.sparsity, self.densities)
     scores_fn = lambda p, m: scorer.scores(core.apply_masks(p, m), context)
