@@ -1,13 +1,13 @@
-"""A function evaluated with its convolutions written as one matrix product per kernel tap.
+"""A function evaluated with each convolution written as one matrix product over its kernel's taps (im2col).
 
 SynFlow differentiates the whole network on one all-ones input every round. At batch 1 XLA's CPU
 convolution gradients are slow where the spatial size is small and the channels many: VGG-16's 512-channel
 layers at 3×3 and 1×1 take 2.4–4.5 ms each for the input gradient against 0.2–0.7 ms for the forward (it
-reverses and transposes the kernel every call). As taps, a convolution is slices of its padded input
-times the kernel's (in, out) slices, summed; autodiff turns them into plain matrix products and pads, and a
-tap that only ever reads padding (the off-centre taps of a 3×3 kernel on a 1×1 input) is left out, since
-its products are all zero. Same values up to the order of the sums.
-"""
+reverses and transposes the kernel every call). Here a convolution is its padded input's shifted windows
+(one per tap, side by side) times the kernel's rows; autodiff turns that into plain matrix products and
+pads, and a tap that only ever reads padding (the off-centre taps of a 3×3 kernel on a 1×1 input) is left
+out, since its products are all zero. Same values up to the order of the sums; VGG-16's all-ones gradient
+54 → ~20 ms in float64, 30 → ~8 ms in float32 (2026-12-02)."""
 
 import itertools
 
@@ -19,7 +19,7 @@ from prunejax.core.jaxprs import evaluate_with
 
 
 def convolutions_as_taps(fn):
-  """``fn`` with every ungrouped, undilated-input ``conv_general_dilated`` evaluated as per-tap products."""
+  """``fn`` with every ungrouped, undilated-input ``conv_general_dilated`` evaluated by ``conv_as_taps``."""
   return evaluate_with(fn, _rewrite)
 
 
@@ -36,8 +36,8 @@ def _rewrite(eqn, values, is_constant):
 
 def conv_as_taps(x, w, *, window_strides, padding, rhs_dilation, dimension_numbers, precision=None,
                  preferred_element_type=None):
-  """``lax.conv_general_dilated(x, w, ...)`` (no input dilation, one feature group) as a sum over the
-  kernel's taps of (strided slice of the padded input) · (kernel tap), skipping taps that read only padding."""
+  """``lax.conv_general_dilated(x, w, ...)`` (no input dilation, one feature group) as one product: the
+  strided windows of the padded input, one per kernel tap that reads some input, times those taps' rows."""
   lhs_spec, rhs_spec, out_spec = dimension_numbers
   x = jnp.moveaxis(jnp.transpose(x, lhs_spec), 1, -1)  # batch, spatial..., in
   w = jnp.transpose(w, (*rhs_spec[2:], rhs_spec[1], rhs_spec[0]))  # spatial..., in, out (HWIO: as is)
