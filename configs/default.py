@@ -57,6 +57,9 @@ def get_config() -> ml_collections.ConfigDict:
   # float64 | scaled_float32 (float32 tensors as mantissa x 2^exponent: no overflow, no float64 needed)
   # | auto (float64 on CPU/GPU, scaled_float32 on TPU)
   config.pruning.synflow_precision = 'auto'
+  # xla (all rounds in one compiled while loop) | host (one compiled round per host step) | auto (xla, but
+  # host on CPU when grouped/depthwise convolutions remain: XLA's CPU runs those ~3x slower in a loop)
+  config.pruning.synflow_loop = 'auto'
   config.pruning.grasp_temperature = 200.0
   config.pruning.grasp_prune = 'highest'  # GraSP removes the highest -θ⊙Hg (the paper's convention)
   config.pruning.grasp_over = 'prunable'  # g and Hg over the prunable kernels (reference code) | all

@@ -23,6 +23,13 @@ def convolutions_as_taps(fn):
   return evaluate_with(fn, _rewrite)
 
 
+def convolutions_left(fn, *args) -> int:
+  """How many convolutions ``convolutions_as_taps(fn)`` still holds at ``args`` (grouped or depthwise ones,
+  those with input dilation): XLA evaluates them as it would have."""
+  jaxpr = jax.make_jaxpr(convolutions_as_taps(fn))(*args).jaxpr
+  return sum(e.primitive.name == 'conv_general_dilated' for e in jaxpr.eqns)
+
+
 def _rewrite(eqn, values, is_constant):
   del is_constant
   params = eqn.params

@@ -83,8 +83,7 @@ def synflow_scores(forward: Callable, params, input_shape, precision: str = 'flo
   """
   if precision not in SYNFLOW_PRECISIONS:
     raise PrunejaxError(f'synflow precision={precision!r} must be one of {SYNFLOW_PRECISIONS}.')
-  forward = without_saturation(forward)  # R is defined on the linear network: caps such as ReLU6's removed
-  forward = convolutions_as_taps(forward)  # batch-1 gradients: per-tap products beat XLA CPU's convolutions
+  forward = synflow_network(forward)
   ones_like = lambda dtype: jnp.ones((1,) + tuple(input_shape), dtype)
   if precision == 'scaled_float32':
     abs_params = jax.tree.map(lambda p: jnp.abs(p).astype(jnp.float32), params)
@@ -100,6 +99,13 @@ def synflow_scores(forward: Callable, params, input_shape, precision: str = 'flo
   peak = jnp.max(jnp.stack([jnp.max(s) for s in jax.tree.leaves(scores)]))
   shift = jnp.where(peak > 0, jnp.floor(jnp.log2(jnp.where(peak > 0, peak, 1.0))), 0.0)
   return jax.tree.map(lambda s: (s * jnp.exp2(-shift).astype(s.dtype)).astype(jnp.float32), scores)
+
+
+def synflow_network(forward: Callable) -> Callable:
+  """The forward SynFlow differentiates: saturating caps removed (R is defined on the linear network;
+  ReLU6's cap would zero every score upstream) and convolutions as products (``conv_taps``: XLA CPU's
+  batch-1 convolution gradients are slow)."""
+  return convolutions_as_taps(without_saturation(forward))
 
 
 def synflow_round(forward, params, masks, input_shape, selected, sparsity: float, fraction,

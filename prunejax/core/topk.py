@@ -4,11 +4,10 @@ Sorting n scores costs O(n log n) and, on CPU, more than a second for a few mill
 float32 score is mapped to a uint32 key with the same order, and the k-th largest key is found by a
 safeguarded interpolation search on the count of keys above a candidate: each step one counting pass,
 the candidate placed where the counts at the bracket's ends say the k-th key lies (a bisection step when
-that did not halve the bracket, so at most ~64 passes; typically a few). A sorted sample of the keys
-brackets the answer first and places the first candidates by its own spacing. Ties at the threshold
-are broken deterministically by position (earlier entries kept first), so exactly k survive: one pass
-counts the ties of each row of entries, then the one row where the budget runs out is searched
-(bisecting positions instead took ~24 passes).
+that did not halve the bracket, so at most ~64 passes; typically a few), the first candidates placed by
+the spacing of a sorted sample of the keys. Ties at the threshold are broken deterministically by
+position (earlier entries kept first), so exactly k survive: one pass counts the ties of each row of
+entries, then the one row where the budget runs out is searched (bisecting positions took ~24 passes).
 
 What a pass costs on XLA's CPU backend, measured over VGG-16's 14.7 M weights, decides its shape: it
 reads the float32 scores and recomputes their keys (two integer ops; storing them costs ~10 ms a pass),
@@ -28,11 +27,10 @@ def sortable_keys(x: jax.Array) -> jax.Array:
   return jax.lax.bitcast_convert_type(bits ^ flip, jnp.uint32)
 
 
-# The threshold is first bracketed on every SAMPLE_STRIDE-th key, sorted (prime: a stride must not alias
-# with channel counts; VGG-16's 14.7 M weights give 61 k keys, sorted in ~2 ms); the search over all the
-# keys then starts from that bracket when it holds.
+# The search's candidates are first placed on every SAMPLE_STRIDE-th key, sorted (prime: a stride must
+# not alias with channel counts; VGG-16's 14.7 M weights give 61 k keys, sorted in ~2 ms).
 SAMPLE_STRIDE = 241
-_BRACKET_MIN_SIZE = 1 << 16  # below this many keys, search them directly
+_BRACKET_MIN_SIZE = 1 << 16  # below this many keys, search them directly, without a sample
 _CHUNK = 4096  # entries per int16 partial count (at most 2^15 - 1)
 _NARROW = 1 << 15  # a bracket narrower than this is closed by one int16 max of offsets from its low end
 _ALL_ONES = np.uint32(0xFFFFFFFF)
@@ -71,9 +69,9 @@ def _search(scores: list[jax.Array], k: jax.Array, lo, count_lo, hi, count_above
 
   Each step counts the keys >= a candidate in (lo, hi] and moves one end to it. With a sorted ``sample``
   of the keys, while the bracket holds at least ``_SAMPLED_STEPS`` of its keys, the candidate is the
-  sampled key where the counts say the k-th key lies among them (the keys' own spacing, not their values:
-  round 90 of VGG-16's SynFlow took 18 counting passes in all before, 7 with it); each such step leaves
-  fewer sampled keys in the bracket. Then it interpolates key values. Done when the bracket
+  sampled key where the counts say the k-th key lies among them (the keys' own spacing, not their values,
+  which jump across blocks of equal keys); each such step leaves fewer sampled keys in the bracket. Then
+  it interpolates key values. Done when the bracket
   is one key (the k-th largest), when count(>= lo) = k (lo itself is a threshold), or when
   count(> hi) = k - 1 in a bracket narrower than ``_NARROW``: the k-th key is then the largest <= hi,
   one int16 max of the offsets from lo.
@@ -124,42 +122,16 @@ def _search_all(scores: list[jax.Array], k: jax.Array):
 
 
 def _threshold(scores: list[jax.Array], k: jax.Array):
-  """``_search``'s triple over several flat float32 arrays at once (global selection), for k >= 1.
-
-  A sorted sample of the keys gives the bracket: its keys at the ranks k's share of it could take. When
-  the bracket's low end is a key many entries share (a SynFlow round's pruned entries at -1, or scores of
-  exactly 0), the next sampled key above it is counted too, so the search does not interpolate across
-  that step. Exact whatever the sample says: a bracket that does not hold falls back to the whole range.
-  """
+  """``_search``'s triple over several flat float32 arrays at once (global selection), for k >= 1, from
+  the whole key range: a sorted sample of the keys places the candidates, so a wrong sample costs passes,
+  never exactness. (A first bracket from the sample's quantiles cost two passes to check, and where its
+  low end fell on a block of equal keys — a SynFlow round's pruned entries at -1 — the search then
+  crawled: 18 passes in round 90 of VGG-16's 100, 10 now.)"""
   total = sum(s.size for s in scores)
   if total < _BRACKET_MIN_SIZE:
     return _search_all(scores, k)
   sample = jnp.sort(jnp.concatenate([sortable_keys(s[::SAMPLE_STRIDE]) for s in scores]))  # ascending
-  size = sample.size
-  expected = k.astype(jnp.float32) * (size / total)
-  margin = 4.0 * jnp.sqrt(expected) + 16.0  # ranks: a sample quantile's error is ~sqrt(rank)
-  high_rank, low_rank = jnp.floor(expected - margin), jnp.ceil(expected + margin)
-  largest = lambda rank: sample[size - rank.astype(jnp.int32)]  # the rank-th largest sampled key (rank >= 1)
-  high = jnp.where(high_rank >= 1, largest(jnp.maximum(high_rank, 1)), jnp.uint32(_ALL_ONES))
-  low = jnp.where(low_rank <= size, largest(jnp.clip(low_rank, 1, size)), jnp.uint32(0))
-  above_high = jnp.where(high == _ALL_ONES, 0, _count_at_least(scores, high + jnp.uint32(1)))
-  # A step at the low end (its key sampled twice): the sampled key above it is counted first; when the
-  # k-th key lies above it the bracket starts there and the step itself is never counted.
-  first_above = jnp.searchsorted(sample, low, side='right')
-  above_low = sample[jnp.minimum(first_above, size - 1)]
-  step = ((first_above - jnp.searchsorted(sample, low, side='left') >= 2) & (first_above < size)
-          & (above_low <= high))
-  count_above_low = jax.lax.cond(step, lambda: _count_at_least(scores, above_low), lambda: jnp.int32(0))
-  over = step & (count_above_low >= k)
-  count_low = jax.lax.cond(over, lambda: count_above_low, lambda: _count_at_least(scores, low))
-  # Otherwise the k-th key is on the step or between it and that sampled key: the bracket's high end
-  # comes down to just under it.
-  under = step & ~over
-  low = jnp.where(over, above_low, low)
-  high, above_high = jnp.where(under, above_low - 1, high), jnp.where(under, count_above_low, above_high)
-  holds = (count_low >= k) & (above_high < k) & (low <= high)
-  return _search(scores, k, jnp.where(holds, low, 0), jnp.where(holds, count_low, total),
-                 jnp.where(holds, high, _ALL_ONES), jnp.where(holds, above_high, 0), sample)
+  return _search(scores, k, jnp.uint32(0), jnp.int32(total), jnp.uint32(_ALL_ONES), jnp.int32(0), sample)
 
 
 def _position_of_tie(flat: list[jax.Array], threshold: jax.Array, index: jax.Array) -> jax.Array:

@@ -28,7 +28,8 @@ SCHEDULED = ('magnitude',)
 # batch's statistics, as the first training step will; 'eval' uses the running statistics (at
 # initialisation mean 0, variance 1: BatchNorm is then nearly the identity), as the SynFlow authors'
 # reference code does. SynFlow itself always runs in eval mode (its input is a single all-ones example).
-SCORE_MODES = ('train', 'eval')  # pruned during training on a schedule; every other scorer prunes at init
+SCORE_MODES = ('train', 'eval')
+SYNFLOW_LOOPS = ('auto', 'xla', 'host')  # pruned during training on a schedule; every other scorer prunes at init
 
 
 def check_pruning_config(cfg: ml_collections.ConfigDict) -> None:
@@ -54,11 +55,26 @@ def check_pruning_config(cfg: ml_collections.ConfigDict) -> None:
   if cfg.synflow_precision not in ('auto',) + core.SYNFLOW_PRECISIONS:
     raise PrunejaxError(f'config.pruning.synflow_precision={cfg.synflow_precision!r} must be auto or one of '
                         f'{core.SYNFLOW_PRECISIONS}.')
+  if cfg.synflow_loop not in SYNFLOW_LOOPS:
+    raise PrunejaxError(f'config.pruning.synflow_loop={cfg.synflow_loop!r} must be one of {SYNFLOW_LOOPS}.')
   if cfg.grasp_over not in ('prunable', 'all'):
     raise PrunejaxError(f"config.pruning.grasp_over={cfg.grasp_over!r} must be 'prunable' or 'all'.")
   if cfg.method not in SCHEDULED and (cfg.begin_step != 0 or cfg.schedule != 'one_shot'):
     raise PrunejaxError(f'config.pruning.method={cfg.method!r} prunes at initialisation: set '
                         'schedule=one_shot and begin_step=0 (use magnitude to prune during training).')
+
+
+def synflow_loop(setting: str, forward, params, input_shape) -> str:
+  """``auto``: SynFlow's rounds in one XLA while loop, except on CPU when its network still holds
+  convolutions after they became products (grouped, depthwise ones): VGG-16's 100 rounds take 0.81x the
+  host-driven time in the loop and ResNet-20's 20 rounds 0.93x, but MobileNetV2's 10 take 2.9x
+  (2026-12-02; the loop also spares each round's fresh buffers, ~35 k page faults a float64 VGG-16 round)."""
+  if setting != 'auto':
+    return setting
+  if jax.default_backend() != 'cpu':
+    return 'xla'
+  ones = jnp.ones((1,) + tuple(input_shape), jnp.float32)
+  return 'host' if core.convolutions_left(core.synflow_network(forward), params, ones) else 'xla'
 
 
 def synflow_precision(setting: str) -> str:
@@ -186,22 +202,27 @@ class Pruning:
     return [(compute, (params,))], lambda compiled: compiled(params)
 
   def _synflow_rounds(self, scorer, params, context, with_scores: bool):
-    """SynFlow's rounds driven from the host, one compiled round each: inside XLA's while loop the CPU
-    runs MobileNetV2's rounds 4.3-5x slower (2026-12-01), VGG-16's 0.87x since its convolutions became
-    products (2026-12-02; benchmark_synflow.py). Same masks as ``scorer.masks`` (tested).
+    """SynFlow's rounds in one compiled while loop (``scorer.masks``) or driven from the host, one
+    compiled round each, as ``synflow_loop`` decides; the same masks either way (tested).
     With ``with_scores``, the scores of the final masked network."""
-    round_fn = lambda p, m, r: scorer.round(p, m, r, context, self.selected, self.cfg.sparsity, self.densities)
-    scores_fn = lambda p, m: scorer.scores(core.apply_masks(p, m), context)
     initial = core.ones_masks(params, self.selected)
-    stages = [(round_fn, (params, initial, jnp.asarray(0)))] + ([(scores_fn, (params, initial))] * with_scores)
+    scores_fn = lambda p, m: scorer.scores(core.apply_masks(p, m), context)
+    final = [(scores_fn, (params, initial))] * with_scores
+    with_final = lambda masks, final_scores: {'masks': masks, **(
+        {'scores': final_scores(params, masks)} if with_scores else {})}
+    if synflow_loop(self.cfg.synflow_loop, context.forward, params, context.input_shape) == 'xla':
+      all_rounds = lambda p: scorer.masks(p, context, self.selected, self.cfg.sparsity, self.densities)
+      return [(all_rounds, (params,))] + final, lambda rounds, final_scores=None: with_final(
+          rounds(params), final_scores)
+    round_fn = lambda p, m, r: scorer.round(p, m, r, context, self.selected, self.cfg.sparsity, self.densities)
 
     def run(one_round, final_scores=None):
       masks = initial
       for r in range(scorer.rounds):
         masks = one_round(params, masks, jnp.asarray(r))
-      return {'masks': masks, **({'scores': final_scores(params, masks)} if with_scores else {})}
+      return with_final(masks, final_scores)
 
-    return stages, run
+    return [(round_fn, (params, initial, jnp.asarray(0)))] + final, run
 
   def summary(self) -> dict[str, float | str]:
     return {'target_sparsity': self.cfg.sparsity, 'pruning_method': self.cfg.method,

@@ -148,9 +148,9 @@ def test_apply_masks_and_sparsity_summary():
 @pytest.mark.parametrize('kind', ['normal', 'ties', 'sorted', 'sample_misleads', 'log_uniform', 'x64',
                                   'pruned_step', 'zero_step'])
 def test_bracketed_selection_is_exact_on_large_inputs(kind):
-  """Above 2^16 keys the threshold is bracketed on a sample first: the answer must not depend on it —
-  ties (integers), a sorted layout, a sample that sees only outliers (the bracket fails: the full
-  search must take over), keys far apart (magnitudes over 60 decades: the search ends on the int16
+  """Above 2^16 keys a sorted sample places the search's first candidates: the answer must not depend on
+  it — ties (integers), a sorted layout, a sample that sees only outliers (its candidates mislead: the
+  search must still end exact), keys far apart (magnitudes over 60 decades: the search ends on the int16
   max only once the bracket is narrow), under float64 (no int64 counts), a step of many equal keys at the
   bracket's low end (a SynFlow round's pruned entries at -1; scores of exactly 0 amid others) and the
   extreme counts."""

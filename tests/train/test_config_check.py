@@ -41,6 +41,7 @@ def test_bad_values_fail_with_one_line_naming_the_field(tiny_config, field, valu
     ('score_mode', 'inference', "score_mode='inference' must be one of"),
     ('grasp_over', 'kernels', "grasp_over='kernels' must be 'prunable' or 'all'"),
     ('synflow_precision', 'float16', "synflow_precision='float16' must be auto or one of"),
+    ('synflow_loop', 'gpu', "synflow_loop='gpu' must be one of"),
 ])
 def test_bad_pruning_values_fail_before_anything_runs(tiny_config, field, value, message):
   tiny_config.pruning.method = 'magnitude'

@@ -51,13 +51,14 @@ def test_score_mode_picks_the_batchnorm_statistics_snip_differentiates_through(r
     assert kept == round(0.2 * total)  # exact count: round(density x N)
 
 
-@pytest.mark.parametrize('precision', ['float64', 'scaled_float32'])
-def test_synflow_rounds_driven_from_the_host_give_the_traced_loops_masks(resnet_run, precision):
-  """SynFlow at init runs one compiled round per host step (faster on CPU than XLA's while loop): its
-  masks and final scores must be those of ``core.synflow_masks`` in one jit."""
+@pytest.mark.parametrize('precision,loop', [('float64', 'host'), ('scaled_float32', 'host'),
+                                            ('float64', 'xla')])
+def test_synflow_rounds_give_the_traced_loops_masks_however_driven(resnet_run, precision, loop):
+  """SynFlow at init runs its rounds in one XLA while loop or one compiled round per host step
+  (``synflow_loop``): its masks and final scores must be those of ``core.synflow_masks`` in one jit."""
   run = resnet_run
   run.config.pruning.method, run.config.pruning.synflow_rounds = 'synflow', 5
-  run.config.pruning.synflow_precision = precision
+  run.config.pruning.synflow_precision, run.config.pruning.synflow_loop = precision, loop
   pruning = Pruning(run.config.pruning, run.initial_params)
   scored = pruning.scored_masks_at_init(run.defs, run.initial_params, run.state.model_state, run.splits,
                                         run.config.seed, with_scores=True)
@@ -72,3 +73,17 @@ def test_synflow_rounds_driven_from_the_host_give_the_traced_loops_masks(resnet_
   jax.tree.map(np.testing.assert_array_equal, scored['masks'], traced)
   jax.tree.map(np.testing.assert_array_equal, scored['scores'], scores)
   assert scored['compile_seconds'] > 0 and scored['score_seconds'] > 0
+
+
+@pytest.mark.parametrize('model,expected', [('resnet20', 'xla'), ('mobilenetv2', 'host')])
+def test_synflow_loop_auto_keeps_depthwise_networks_on_the_host(model, expected):
+  """On CPU the rounds go into one while loop unless convolutions remain after the rewrite to products
+  (MobileNetV2's depthwise ones, which XLA's CPU runs ~3x slower in a loop)."""
+  from prunejax import models
+  from prunejax.train.pruning import synflow_loop
+  net = models.create_model(model, (16, 16, 1), 10, seed=0)
+  net.eval()
+  graphdef, params, rest = nnx.split(net, nnx.Param, ...)
+  forward = lambda p, x: nnx.merge(graphdef, p, rest, copy=True)(x)
+  assert synflow_loop('auto', forward, params, (16, 16, 1)) == expected
+  assert synflow_loop('host', forward, params, (16, 16, 1)) == 'host'
