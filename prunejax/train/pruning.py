@@ -183,8 +183,8 @@ class Pruning:
     x64 = self.cfg.method == 'synflow' and precision == 'float64'
     with jax.enable_x64(True) if x64 else contextlib.nullcontext():
       plan = self._synflow_rounds if isinstance(scorer, core.SynFlow) else self._one_shot
-      stages, run = plan(scorer, params, context, with_scores)
       started = time.perf_counter()
+      stages, run = plan(scorer, params, context, with_scores)  # may trace the network (synflow_loop)
       lowered = [jax.jit(fn).lower(*args) for fn, args in stages]
       lowered_at = time.perf_counter()
       compiled = [stage.compile() for stage in lowered]
