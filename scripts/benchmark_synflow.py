@@ -1,13 +1,15 @@
 """Where SynFlow's time goes, and what fewer rounds change: on one registry model (Fashion-MNIST shape),
 the jitted cost of one round's parts — scores (float64, float32, scaled float32) and the exact global
 top-k over all prunable weights — and the whole iterative mask at several round counts, driven from the
-host one compiled round at a time as runs do (and, for the fewest rounds, inside one XLA while loop),
-with the share of the 100-round float64 mask's kept weights each one keeps (overall and per layer).
+host one compiled round at a time, with the share of the 100-round float64 mask's kept weights each one
+keeps (overall and per layer), and at the first round count inside one XLA while loop (the two ways runs
+take: ``config.pruning.synflow_loop``).
 
 python scripts/benchmark_synflow.py [--model vgg16] [--sparsity 0.984375] [--rounds 100,20,10] [--out ...]
 A round and its parts: medians of --repeats calls after a warm-up call; a whole mask: one timed run after
-a warm-up round. Compiles are not timed. The prunable weights are those of every run (configs/default.py's
-``pruning.include``/``exclude``: the kernels, the classifier left dense).
+a warm-up round (in the loop: after a warm-up run). Compiles are not timed. The prunable weights are
+those of every run (configs/default.py's ``pruning.include``/``exclude``: the kernels, the classifier
+left dense).
 """
 
 import contextlib
@@ -113,13 +115,16 @@ def main(argv):
       rows.append({'part': f'whole mask: {rounds} rounds, {precision}', 'seconds': seconds,
                    'shared_with_reference': sum(shared) / sum(kept),
                    'shared_per_layer': ' '.join(f'{s / max(k, 1):.2f}' for s, k in zip(shared, kept))})
-  # Why runs drive the rounds from the host: the same mask inside XLA's while loop (``SynFlow.masks``).
-  fewest = min(int(r) for r in _ROUNDS.value)
-  scorer = core.SynFlow(rounds=fewest, precision='scaled_float32')
-  context = core.ScoreContext(forward=forward, input_shape=SHAPE)
-  in_loop = lambda p: scorer.masks(p, context, selected, _SPARSITY.value)
-  rows.append({'part': f'whole mask: {fewest} rounds, scaled_float32, in one XLA while loop',
-               'seconds': timed(in_loop, params)[0]})
+  # The other way runs take (config.pruning.synflow_loop): all the reference's rounds in one XLA while loop
+  # (``SynFlow.masks``); synflow_loop=auto takes it unless convolutions remain after the rewrite to products.
+  rounds = int(_ROUNDS.value[0])
+  for precision in ('float64', 'scaled_float32'):
+    with precision_scope(precision):
+      scorer = core.SynFlow(rounds=rounds, precision=precision)
+      context = core.ScoreContext(forward=forward, input_shape=SHAPE)
+      in_loop = lambda p, scorer=scorer, context=context: scorer.masks(p, context, selected, _SPARSITY.value)
+      rows.append({'part': f'whole mask: {rounds} rounds, {precision}, in one XLA while loop',
+                   'seconds': timed(in_loop, params)[0]})
   print(f'{_MODEL.value}, sparsity {_SPARSITY.value:.4f}; reference: the first mask below')
   print(summary_table(rows, (('part', 'part', '{}'), ('seconds', 'seconds', '{:.3f}'),
                              ('shared_with_reference', 'kept shared with reference', '{:.3f}'),
