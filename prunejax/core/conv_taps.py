@@ -26,8 +26,20 @@ def convolutions_as_taps(fn):
 def convolutions_left(fn, *args) -> int:
   """How many convolutions ``convolutions_as_taps(fn)`` still holds at ``args`` (grouped or depthwise ones,
   those with input dilation): XLA evaluates them as it would have."""
-  jaxpr = jax.make_jaxpr(convolutions_as_taps(fn))(*args).jaxpr
-  return sum(e.primitive.name == 'conv_general_dilated' for e in jaxpr.eqns)
+  return _convolutions(jax.make_jaxpr(convolutions_as_taps(fn))(*args).jaxpr)
+
+
+def _convolutions(jaxpr) -> int:
+  """Convolution equations in ``jaxpr`` and in the jaxprs its equations carry (loops, branches)."""
+  count = 0
+  for eqn in jaxpr.eqns:
+    count += eqn.primitive.name == 'conv_general_dilated'
+    for value in eqn.params.values():
+      for inner in value if isinstance(value, (tuple, list)) else [value]:
+        inner = getattr(inner, 'jaxpr', inner)
+        if hasattr(inner, 'eqns'):
+          count += _convolutions(inner)
+  return count
 
 
 def _rewrite(eqn, values, is_constant):

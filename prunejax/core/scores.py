@@ -13,9 +13,9 @@ from typing import Any, ClassVar
 import jax
 import jax.numpy as jnp
 
+from prunejax.core.conv_taps import convolutions_as_taps
 from prunejax.core.masks import apply_masks, masks_global, masks_layerwise, ones_masks
 from prunejax.core.scaled_eval import scaled_eval
-from prunejax.core.conv_taps import convolutions_as_taps
 from prunejax.core.unsaturated import without_saturation
 from prunejax.errors import PrunejaxError
 from prunejax.registry import Registry

@@ -28,8 +28,8 @@ SCHEDULED = ('magnitude',)
 # batch's statistics, as the first training step will; 'eval' uses the running statistics (at
 # initialisation mean 0, variance 1: BatchNorm is then nearly the identity), as the SynFlow authors'
 # reference code does. SynFlow itself always runs in eval mode (its input is a single all-ones example).
-SCORE_MODES = ('train', 'eval')
-SYNFLOW_LOOPS = ('auto', 'xla', 'host')  # pruned during training on a schedule; every other scorer prunes at init
+SCORE_MODES = ('train', 'eval')  # pruned during training on a schedule; every other scorer prunes at init
+SYNFLOW_LOOPS = ('auto', 'xla', 'host')  # SynFlow's rounds: one XLA while loop, or one host step each
 
 
 def check_pruning_config(cfg: ml_collections.ConfigDict) -> None:

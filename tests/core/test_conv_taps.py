@@ -86,3 +86,16 @@ def test_synflow_masks_are_unchanged_in_float64(monkeypatch):
     plain = run()
   for a, b in zip(jax.tree.leaves(rewritten), jax.tree.leaves(plain)):
     np.testing.assert_array_equal(a, b)
+
+
+def test_convolutions_left_counts_the_ones_xla_keeps_even_inside_loops():
+  x, w = jnp.ones((1, 5, 5, 4)), jnp.ones((3, 3, 1, 4))
+  numbers = ('NHWC', 'HWIO', 'NHWC')
+  depthwise = lambda x, w: jax.lax.conv_general_dilated(x, w, (1, 1), 'SAME', feature_group_count=4,
+                                                        dimension_numbers=numbers)
+  full = lambda x, w: jax.lax.conv_general_dilated(x, jnp.tile(w, (1, 1, 4, 1)), (1, 1), 'SAME',
+                                                   dimension_numbers=numbers)
+  looped = lambda x, w: jax.lax.fori_loop(0, 2, lambda i, h: depthwise(h, w), x)
+  assert core.convolutions_left(full, x, w) == 0
+  assert core.convolutions_left(depthwise, x, w) == 1
+  assert core.convolutions_left(looped, x, w) == 1
