@@ -64,9 +64,10 @@ def test_synflow_scores_are_the_float64_scores_times_one_power_of_two():
 def test_on_a_registry_resnet_with_batchnorm_scaled_and_float64_rank_alike():
   defs, params, model_state = split_model(create_model('resnet20', (8, 8, 1), 10, 0, width=4))
   forward = lambda p, x: nnx.merge(defs.eval, p, model_state, copy=True)(x)
-  scaled = core.synflow_scores(forward, params, (8, 8, 1), precision='scaled_float32')
+  scores = lambda precision: jax.jit(lambda p: core.synflow_scores(forward, p, (8, 8, 1), precision))(params)
+  scaled = scores('scaled_float32')
   with jax.enable_x64(True):
-    exact = core.synflow_scores(forward, params, (8, 8, 1), precision='float64')
+    exact = scores('float64')
   flat = lambda tree: np.concatenate([np.asarray(v, np.float64).ravel() for v in jax.tree.leaves(tree)])
   s, x = flat(scaled), flat(exact)
   positive = x > 1e-30
