@@ -56,13 +56,13 @@ def linear_net(p, x):
 
 
 def test_synflow_on_a_hand_computed_linear_net():
-  params = {'w1': jnp.array([[1.0, -2.0], [3.0, 0.5]]), 'w2': jnp.array([[2.0], [-1.0]])}
+  params = {'w1': jnp.array([[1.0, -2.0], [3.0, 0.5]]), 'w2': jnp.array([[1.5], [-1.0]])}
   scores = core.synflow_scores(linear_net, params, (2,))
   w1, w2 = np.abs(params['w1']), np.abs(params['w2'])
-  # R = 1ᵀ|W1||W2|: dR/dW1[i, j] = |W2|[j]; dR/dW2[j] = Σ_i |W1|[i, j] — all divided by the one power of
-  # two that puts the largest score in [1, 2) (here 8: the largest, w2[0] * 4, is 8).
+  # R = 1ᵀ|W1||W2|: dR/dW1[i, j] = |W2|[j]; dR/dW2[j] = Σ_i |W1|[i, j] — all divided by the power of two
+  # at or below R (here 8: R = 8.5; the largest score, 6, would have given 4).
   expected = {'w1': w1 * w2[:, 0][None, :], 'w2': w2 * w1.sum(0)[:, None]}
-  scale = 2.0 ** np.floor(np.log2(max(v.max() for v in expected.values())))
+  scale = 2.0 ** np.floor(np.log2((w1 @ w2).sum()))
   assert scale == 8.0
   np.testing.assert_allclose(scores['w1'], expected['w1'] / scale)
   np.testing.assert_allclose(scores['w2'], expected['w2'] / scale)
