@@ -30,6 +30,25 @@ logging.getLogger('absl').addFilter(
     lambda record: not any(text in record.getMessage() for text in _NOT_ACTIONABLE))
 
 
+def _ignore_reads_finishing_after_a_failed_one() -> None:
+  """When one array of a checkpoint fails to read, Orbax closes its event loop while TensorStore is
+  still reading the others; each read that then finishes reports 'Event loop is closed' on stderr
+  (nothing awaits it any more: harmless, and it buried the one-line damage warning). Installed once a
+  read has failed, it drops exactly those reports and passes every other one on."""
+  previous = sys.unraisablehook
+  if getattr(previous, 'drops_reads_after_a_failed_one', False):
+    return
+
+  def hook(unraisable):
+    late_read = (unraisable.object is None and isinstance(unraisable.exc_value, RuntimeError)
+                 and str(unraisable.exc_value) == 'Event loop is closed')
+    if not late_read:
+      previous(unraisable)
+
+  hook.drops_reads_after_a_failed_one = True
+  sys.unraisablehook = hook
+
+
 def digest(state) -> list[str]:
   """CRC-32 of every array of ``state``, sorted: Orbax does not checksum array data, so a checkpoint
   records this at save and a restore verifies it (sorted, so any tree form of the same arrays agrees)."""
@@ -77,6 +96,7 @@ class Checkpointer:
         problem = 'its arrays do not match the digest saved with them'
       except Exception as e:  # pylint: disable=broad-except  (any read failure means damaged)
         intact, problem = False, f'it cannot be read ({type(e).__name__})'
+        _ignore_reads_finishing_after_a_failed_one()
       if intact:
         return number, meta
       print(f'warning: checkpoint {self.directory}/{number} is damaged: {problem}; falling back to an '
