@@ -68,6 +68,16 @@ def test_synflow_on_a_hand_computed_linear_net():
   np.testing.assert_allclose(scores['w2'], expected['w2'] / scale)
 
 
+def test_synflow_scores_stay_finite_where_float32_overflows_r_but_not_the_scores():
+  """Without float64, R = 64 · 4·10³⁷ is inf in float32 while each score (10³⁷) is not: the scores are
+  then divided by the largest score's power of two instead of R's (which would make them all 0)."""
+  params = {'w1': jnp.full((4, 64), 1e37, jnp.float32)}
+  with jax.enable_x64(False):
+    scores = core.synflow_scores(lambda p, x: x @ p['w1'], params, (4,))
+  weight = float(np.float32(1e37))
+  np.testing.assert_allclose(scores['w1'], weight / 2.0 ** np.floor(np.log2(weight)), rtol=1e-6)
+
+
 def test_synflow_is_iterative_and_exact():
   keys = jax.random.split(jax.random.PRNGKey(1), 2)
   params = {'w1': jax.random.normal(keys[0], (6, 5)), 'w2': jax.random.normal(keys[1], (5, 4))}
