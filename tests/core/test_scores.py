@@ -57,20 +57,21 @@ def linear_net(p, x):
 
 def test_synflow_on_a_hand_computed_linear_net():
   params = {'w1': jnp.array([[1.0, -2.0], [3.0, 0.5]]), 'w2': jnp.array([[1.5], [-1.0]])}
-  scores = core.synflow_scores(linear_net, params, (2,))
   w1, w2 = np.abs(params['w1']), np.abs(params['w2'])
   # R = 1ᵀ|W1||W2|: dR/dW1[i, j] = |W2|[j]; dR/dW2[j] = Σ_i |W1|[i, j] — all divided by the power of two
-  # at or below R (here 8: R = 8.5; the largest score, 6, would have given 4).
+  # at or below R (here 8: R = 8.5) in float64 and scaled float32; in plain float32, where R may overflow,
+  # by the largest score's (6: 4).
   expected = {'w1': w1 * w2[:, 0][None, :], 'w2': w2 * w1.sum(0)[:, None]}
-  scale = 2.0 ** np.floor(np.log2((w1 @ w2).sum()))
-  assert scale == 8.0
-  np.testing.assert_allclose(scores['w1'], expected['w1'] / scale)
-  np.testing.assert_allclose(scores['w2'], expected['w2'] / scale)
+  for precision, x64, scale in [('float64', True, 8.0), ('scaled_float32', False, 8.0), ('float64', False, 4.0)]:
+    with jax.enable_x64(x64):
+      scores = core.synflow_scores(linear_net, params, (2,), precision)
+    np.testing.assert_allclose(scores['w1'], expected['w1'] / scale, rtol=1e-6)
+    np.testing.assert_allclose(scores['w2'], expected['w2'] / scale, rtol=1e-6)
 
 
 def test_synflow_scores_stay_finite_where_float32_overflows_r_but_not_the_scores():
   """Without float64, R = 64 · 4·10³⁷ is inf in float32 while each score (10³⁷) is not: the scores are
-  then divided by the largest score's power of two instead of R's (which would make them all 0)."""
+  divided by the largest score's power of two there, not R's (which would make them all 0)."""
   params = {'w1': jnp.full((4, 64), 1e37, jnp.float32)}
   with jax.enable_x64(False):
     scores = core.synflow_scores(lambda p, x: x @ p['w1'], params, (4,))
