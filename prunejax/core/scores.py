@@ -78,10 +78,13 @@ def synflow_scores(forward: Callable, params, input_shape, precision: str = 'flo
   capped activation's zero gradient would zero every score upstream of it.
   ``float64``: computed in float64 where enabled (``jax.enable_x64``), else float32, which overflows in
   deep nets. ``scaled_float32``: float32 with every tensor carried as mantissa · 2^exponent
-  (``scaled_eval``): the float64 ranking without float64 (TPUs have none). Either way the scores come
-  out divided by the power of two at or below R, which no mask depends on: no score exceeds R (R is a
-  sum of products of |θ| in which each weight appears at most once; a score, θ ∂R/∂θ, is the part of R
-  whose products hold θ), so none overflows float32 (R is 10⁷⁰ in ResNet-56).
+  (``scaled_eval``): the float64 ranking without float64 (TPUs have none). The scores come out divided by
+  one power of two, which no mask depends on: in float64 and scaled float32 the one at or below R, since
+  no score exceeds R — R is a sum of products of |θ| in which each weight appears at most once, and a
+  score θ ∂R/∂θ is the part of R whose products hold θ — so none overflows float32 (R is ~10⁷⁷ in
+  ResNet-56). That holds for the network SynFlow scores at initialisation; a forward with negative
+  constants (a trained BatchNorm's running mean) can break it. In plain float32, where R itself may
+  overflow, the largest score's.
   """
   if precision not in SYNFLOW_PRECISIONS:
     raise PrunejaxError(f'synflow precision={precision!r} must be one of {SYNFLOW_PRECISIONS}.')
@@ -96,17 +99,17 @@ def synflow_scores(forward: Callable, params, input_shape, precision: str = 'flo
     abs_params = jax.tree.map(lambda p: jnp.abs(p).astype(dtype), params)
     total, grads = jax.value_and_grad(lambda p: jnp.sum(forward(p, ones_like(dtype))))(abs_params)
   # Scaled by R's power of two rather than the largest score's: that took one more pass over every
-  # score (10 ms of VGG-16's 41 ms in float64). Plain float32 (float64 off) can overflow R while the scores
-  # do not: there, the largest score's. (Chosen at trace time: a lax.cond between the two took VGG-16's
-  # 100 rounds 4.6 -> 5.6 s.)
-  power_of_two = lambda x: jnp.where(x > 0, jnp.floor(jnp.log2(jnp.where(x > 0, x, 1.0))), 0.0)
+  # score (10 ms of VGG-16's 41 ms in float64). The bound is chosen at trace time: a lax.cond between
+  # the two took VGG-16's 100 rounds 4.6 -> 5.6 s.
+  scores = lambda: [jnp.abs(p * g) for p, g in zip(jax.tree.leaves(abs_params), jax.tree.leaves(grads))]
+  bound = total
   if precision == 'float64' and total.dtype == jnp.float32:
-    total = jnp.max(jnp.stack([jnp.max(jnp.abs(p * g)) for p, g in
-                               zip(jax.tree.leaves(abs_params), jax.tree.leaves(grads))]))
+    bound = jnp.max(jnp.stack([jnp.max(s) for s in scores()]))
+  floor_log2 = jnp.where(bound > 0, jnp.floor(jnp.log2(jnp.where(bound > 0, bound, 1.0))), 0.0)
   # ldexp makes the power of two exactly (exp2(-122.) is 2^-122 · 0.9999988 in float32); once, on a scalar:
   # per score it took VGG-16's 100 rounds 4.6 -> 10 s.
-  scale = jnp.ldexp(jnp.ones((), total.dtype), -power_of_two(total).astype(jnp.int32))
-  return jax.tree.map(lambda p, g: (jnp.abs(p * g) * scale).astype(jnp.float32), abs_params, grads)
+  scale = jnp.ldexp(jnp.ones((), bound.dtype), -floor_log2.astype(jnp.int32))
+  return jax.tree.unflatten(jax.tree.structure(grads), [(s * scale).astype(jnp.float32) for s in scores()])
 
 
 def synflow_network(forward: Callable) -> Callable:

@@ -11,6 +11,7 @@ import json
 import logging
 import pathlib
 import sys
+import traceback
 import zlib
 from typing import Any
 
@@ -30,23 +31,24 @@ logging.getLogger('absl').addFilter(
     lambda record: not any(text in record.getMessage() for text in _NOT_ACTIONABLE))
 
 
-def _ignore_reads_finishing_after_a_failed_one() -> None:
-  """When one array of a checkpoint fails to read, Orbax closes its event loop while TensorStore is
-  still reading the others; each read that then finishes reports 'Event loop is closed' on stderr
-  (nothing awaits it any more: harmless, and it buried the one-line damage warning). Installed once a
-  read has failed, it drops exactly those reports and passes every other one on."""
-  previous = sys.unraisablehook
-  if getattr(previous, 'drops_reads_after_a_failed_one', False):
-    return
+def _drop_reads_finishing_on_a_closed_loop(previous):
+  """When one array of a checkpoint fails to read, Orbax closes its event loop while TensorStore is still
+  reading the others; each read that then finishes calls the closed loop's ``call_soon_threadsafe``, and
+  its 'Event loop is closed' was printed with a traceback (nothing awaits it any more: harmless, and it
+  buried the one-line damage warning). This hook drops exactly those reports and passes on every other."""
 
   def hook(unraisable):
+    frames = traceback.extract_tb(unraisable.exc_traceback) if unraisable.exc_traceback else []
     late_read = (unraisable.object is None and isinstance(unraisable.exc_value, RuntimeError)
-                 and str(unraisable.exc_value) == 'Event loop is closed')
+                 and str(unraisable.exc_value) == 'Event loop is closed'
+                 and bool(frames) and frames[0].name == 'call_soon_threadsafe')
     if not late_read:
       previous(unraisable)
 
-  hook.drops_reads_after_a_failed_one = True
-  sys.unraisablehook = hook
+  return hook
+
+
+sys.unraisablehook = _drop_reads_finishing_on_a_closed_loop(sys.unraisablehook)
 
 
 def digest(state) -> list[str]:
@@ -96,7 +98,6 @@ class Checkpointer:
         problem = 'its arrays do not match the digest saved with them'
       except Exception as e:  # pylint: disable=broad-except  (any read failure means damaged)
         intact, problem = False, f'it cannot be read ({type(e).__name__})'
-        _ignore_reads_finishing_after_a_failed_one()
       if intact:
         return number, meta
       print(f'warning: checkpoint {self.directory}/{number} is damaged: {problem}; falling back to an '

@@ -45,12 +45,23 @@ def test_synflow_scores_every_kernel_of_a_relu6_network():
 
 
 def test_scaled_synflow_scores_every_kernel_of_a_relu6_tower():
-  """The scaled float32 path through caps that bind: a tower of ReLU6 layers whose all-ones activations
-  pass 6 from the first layer on (the capped gradient would zero every score but the last layer's)."""
-  ws = [jnp.full((8, 8), 1.0 + i) for i in range(4)]
-  tower = lambda p, x: jax.nn.relu6(jax.nn.relu6(jax.nn.relu6(x @ p[0]) @ p[1]) @ p[2]) @ p[3]
-  assert jnp.min(jnp.ones((1, 8)) @ ws[0]) > 6.0
-  capped = jax.grad(lambda p: jnp.sum(tower(p, jnp.ones((1, 8)))))(ws)
+  """The scaled float32 path through caps that bind, as in MobileNetV2: a convolution, a depthwise one and
+  a dense layer, each followed by ReLU6, whose all-ones activations pass 6 (the capped gradient zeroes
+  every score but the last layer's): every weight scores, as in float64 up to one power of two."""
+  conv = lambda x, w, groups: jax.lax.conv_general_dilated(x, w, (1, 1), 'SAME', feature_group_count=groups,
+                                                           dimension_numbers=('NHWC', 'HWIO', 'NHWC'))
+  def tower(p, x):
+    h = jax.nn.relu6(conv(x, p[0], 1))
+    h = jax.nn.relu6(conv(h, p[1], 4))
+    return jax.nn.relu6(h.reshape(1, -1) @ p[2]) @ p[3]
+  ws = [jnp.full((3, 3, 2, 4), 1.0), jnp.full((3, 3, 1, 4), 2.0), jnp.full((64, 8), 0.5), jnp.ones((8, 2))]
+  ones = jnp.ones((1, 4, 4, 2))
+  assert jnp.min(conv(ones, ws[0], 1)) > 6.0
+  capped = jax.grad(lambda p: jnp.sum(tower(p, ones)))(ws)
   assert not bool(jnp.any(capped[0] > 0))  # the cap binds
-  scores = core.synflow_scores(tower, ws, (8,), 'scaled_float32')
-  assert all(bool(jnp.all(s > 0)) for s in scores)
+  scaled = jax.jit(lambda p: core.synflow_scores(tower, p, (4, 4, 2), 'scaled_float32'))(ws)
+  with jax.enable_x64(True):
+    exact = core.synflow_scores(tower, ws, (4, 4, 2), 'float64')
+  for s, x in zip(scaled, exact):
+    assert bool(jnp.all(s > 0))
+    np.testing.assert_allclose(s, x, rtol=1e-5)
