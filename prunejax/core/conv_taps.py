@@ -1,13 +1,13 @@
 """A function evaluated with each convolution written as one matrix product over its kernel's taps (im2col).
 
 SynFlow differentiates the whole network on one all-ones input every round. At batch 1 XLA's CPU
-convolution gradients are slow where the spatial size is small and the channels many: VGG-16's 512-channel
-layers at 3×3 and 1×1 take 2.4–4.5 ms each for the input gradient against 0.2–0.7 ms for the forward (it
-reverses and transposes the kernel every call). Here a convolution is its padded input's shifted windows
+convolution gradients are slow where the spatial size is small and the channels many: the input gradient
+of VGG-16's 512-channel layers at 3×3 and 1×1 takes several times as long as their forward (it reverses
+and transposes the kernel every call). Here a convolution is its padded input's shifted windows
 (one per tap, side by side) times the kernel's rows; autodiff turns that into plain matrix products and
 pads, and a tap that only ever reads padding (the off-centre taps of a 3×3 kernel on a 1×1 input) is left
-out, since its products are all zero. Same values up to the order of the sums; VGG-16's all-ones gradient
-54 → ~20 ms in float64, 30 → ~8 ms in float32 (2026-12-02)."""
+out, since its products are all zero. Same values up to the order of the sums; scripts/benchmark_synflow.py
+times the all-ones gradient this serves."""
 
 import itertools
 

@@ -137,7 +137,7 @@ def reproduce(root: pathlib.Path, quick: bool, ablation: bool | None = None) -> 
 
 HEADER = """# ADaPT reproduction (prunejax, {mode} mode)
 
-The authors' protocol (Rajagopal & Bouganis 2020, their code: ../shared/PAPERS.md §4) on Fashion-MNIST
+The authors' protocol (Rajagopal & Bouganis 2020, who published code; see docs/papers/adapt.md) on Fashion-MNIST
 instead of CIFAR-100, with fewer epochs in quick mode. Models: {models}. Pretraining: {pretrain_epochs}
 epochs on all classes (SGD 0.05, momentum 0.9, cosine, batch 128; 80/20 per-class train/validation
 split). Data-aware: {finetune_epochs} epoch(s) at lr 1e-3 on the subset, then filters ranked globally by
