@@ -12,6 +12,8 @@ import runpy
 
 import ml_collections
 
+from prunejax.methods.adapt_settings import AdaptSettings
+
 lenet5 = runpy.run_path(str(pathlib.Path(__file__).with_name('lenet5_fashion_mnist.py')))
 
 
@@ -25,21 +27,5 @@ def get_config() -> ml_collections.ConfigDict:
 
 
 def adapt_block() -> ml_collections.ConfigDict:
-  return ml_collections.ConfigDict({
-      'mode': 'data_aware',  # data_aware | data_agnostic | dapr
-      'subset': 'tops',  # tops {0,2,4,6} | footwear {5,7,9} | random<k> (k labels, seed k) | '1,3,8'
-      'prune_percent': 50.0,  # share of all Dense/Conv kernel weights removed (dapr: searched)
-      'criterion': 'mean_abs',  # mean |W_f| (the authors'); any structured criterion
-      'finetune_epochs': 5,  # data-aware: on the subset before pruning
-      'total_epochs': 30,
-      'lr_before': 1e-3,  # before pruning (constant)
-      'lr_after': 1e-2,  # after pruning, x0.1 at each of decay_epochs (epochs counted from 0)
-      'decay_epochs': (15, 25),
-      'min_channels': 2,  # per layer (dependency group)
-      'score_examples': 1024,  # data criteria only: subset images scored
-      'pretrained_workdir': '',  # a dense run of this model and dataset; '' -> <workdir>/pretrained
-      'agnostic_workdir': '',  # the shared data-agnostic run of this p; '' -> <workdir>/agnostic
-      # data_aware/dapr: cut the classifier to the subset's classes (a k-way head, labels 0..k-1) before
-      # fine-tuning; False keeps every class as the authors do (predictions over all of them).
-      'remap': False,
-  })
+  """config.adapt at its declared defaults (fields and meanings: AdaptSettings)."""
+  return AdaptSettings().config()

@@ -12,6 +12,8 @@ import runpy
 
 import ml_collections
 
+from prunejax.methods.edge_retrain_settings import EdgeRetrainSettings
+
 base = runpy.run_path(str(pathlib.Path(__file__).with_name('default.py')))
 
 
@@ -23,24 +25,5 @@ def get_config() -> ml_collections.ConfigDict:
 
 
 def edge_retrain_block() -> ml_collections.ConfigDict:
-  return ml_collections.ConfigDict({
-      # The deployment (shared by every strategy run that names the same deployed_workdir).
-      'sparsity': 0.9,  # of the prunable kernels (the classifier stays dense), magnitude, one threshold
-      'prune_window': (0.1, 0.6),  # gradual (cubic) pruning from/to these fractions of training
-      'new_fraction': 0.2,  # share of the training images held back as the device's "new" data
-      'deployed_workdir': '',  # '' -> <workdir>/deployed
-      # The device's new data.
-      'shift': 'rotate',  # none | class_skew | rotate | brightness | noise
-      'shift_strength': 20.0,  # degrees (rotate), max drop share (class_skew), x255 (brightness, noise)
-      'new_examples': 1000,  # training images the device has
-      # Re-training.
-      'strategy': 'finetune_fixed_mask',
-      'steps': 300,
-      'batch_size': 32,
-      'learning_rate': 0.01,  # constant; config.optimizer's momentum and weight decay
-      'rehearsal_size': 250,  # rehearsal: original examples kept on the device (share 250/1250 = 20%)
-      'regrow_fraction': 0.5,  # regrow_reprune: dense share of the steps before re-pruning
-      'last_layers': 1,  # last_layers: weight layers that train (1: the classifier)
-      'distill_weight': 0.5,
-      'distill_temperature': 2.0,
-  })
+  """config.edge_retrain at its declared defaults (fields and meanings: EdgeRetrainSettings)."""
+  return EdgeRetrainSettings().config()

@@ -10,27 +10,14 @@ import runpy
 
 import ml_collections
 
+from prunejax.methods.reconvene_settings import ReconveneSettings
+
 base = runpy.run_path(str(pathlib.Path(__file__).with_name('default.py')))
 
 
 def reconvene_block() -> ml_collections.ConfigDict:
-  cfg = ml_collections.ConfigDict()
-  cfg.upai = 'synflow'  # the unstructured PaI scorer: random | magnitude | snip | grasp | synflow
-  cfg.sparsity = 1 - 2 ** -6  # 0.984375
-  # Low sensitivity = insensitive to structured pruning. density: the group's mask density over the whole
-  # mask's (1 - sparsity); concentration: 1 - share of its kept weights in its top ceil(density*C) channels.
-  cfg.sensitivity = 'density'  # density | concentration
-  cfg.threshold = 3.0  # groups whose sensitivity is below this are made narrow ...
-  cfg.count = 0  # ... or, when > 0, the `count` least sensitive groups
-  # A narrowed group keeps at least this many channels (fewer only if it has fewer): at 2, LeNet-5's fc1
-  # becomes 2-3 units at s >= 0.97 and the network cannot learn (README, Reconvene: measured) ...
-  cfg.min_channels = 16
-  cfg.multiple = 1  # ... and a multiple of this (8 or 16 for vector units)
-  cfg.reinit = 'changed'  # changed (redraw reshaped leaves) | rescale (fan-in) | none
-  cfg.train = True  # False: produce, measure and checkpoint the model without training
-  cfg.latency_rounds = 5  # paired latency against the original network: alternating rounds ...
-  cfg.latency_repeats = 20  # ... of this many timed calls each (medians)
-  return cfg
+  """config.reconvene at its declared defaults (fields and meanings: ReconveneSettings)."""
+  return ReconveneSettings().config()
 
 
 def get_config():

@@ -5,6 +5,8 @@ overrides against the config file first and names the field and its nearest exis
 """
 
 import difflib
+import errno
+import os
 import runpy
 import sys
 from collections.abc import Callable, Sequence
@@ -12,7 +14,19 @@ from collections.abc import Callable, Sequence
 import ml_collections
 from absl import app, flags
 
-from prunejax.errors import PrunejaxError
+from prunejax.errors import PrunejaxError, StorageError
+
+
+_FULL_OR_READ_ONLY = (errno.ENOSPC, errno.EROFS, errno.EDQUOT, errno.EACCES)
+
+
+def _end_at_once(line: str) -> None:
+  """Prints ``line`` and ends the process without clean-ups: after a refused write the writers' own
+  clean-ups (TensorBoard's flush at exit, Orbax's pending tasks) would fail again, each with tracebacks.
+  What was written is as after a crash: finished checkpoints intact, a torn log line dropped on resume."""
+  print(line, file=sys.stderr, flush=True)
+  sys.stdout.flush()
+  os._exit(1)  # pylint: disable=protected-access
 
 
 def override_errors(argv: Sequence[str]) -> list[str]:
@@ -46,7 +60,8 @@ def override_errors(argv: Sequence[str]) -> list[str]:
 
 def run(main: Callable[[list[str]], None], command_module: str = '__main__') -> None:
   """``absl.app.run(main)`` after checking the config overrides; a ``PrunejaxError`` (bad override or bad
-  input found later) ends the program with its one line, ``error: ...``, and a non-zero status.
+  input found later) ends the program with its one line, ``error: ...``, and a non-zero status; Ctrl-C
+  with one line saying how to resume (status 130).
 
   ``--help`` describes the command whichever file started it (a console script, ``scripts/``, ``-m``):
   absl lists the flags and docstring of ``__main__`` only, so the command module's are lent to it."""
@@ -63,7 +78,18 @@ def run(main: Callable[[list[str]], None], command_module: str = '__main__') -> 
   def one_line_errors(argv):
     try:
       return main(argv)
+    except StorageError as e:
+      _end_at_once(f'error: {e}')
     except PrunejaxError as e:
       sys.exit(f'error: {e}')
+    except OSError as e:
+      if e.errno not in _FULL_OR_READ_ONLY:
+        raise
+      _end_at_once(f'error: {e.strerror} while writing {e.filename or "in the workdir"}; free space or make it '
+                   'writable, then re-run the same command: it resumes from the newest intact checkpoint.')
+    except KeyboardInterrupt:  # the run closed its checkpoints on the way out: they are whole
+      print('interrupted: the checkpoints written so far are kept; re-run the same command to resume.',
+            file=sys.stderr, flush=True)
+      sys.exit(130)
 
   app.run(one_line_errors)

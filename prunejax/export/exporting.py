@@ -17,7 +17,7 @@ from prunejax import edge
 from prunejax.errors import PrunejaxError
 from prunejax.export.stablehlo import StableHloRunner, to_stablehlo
 from prunejax.export.tflite import TfliteRunner, to_tflite
-from prunejax.train import Checkpointer, Run
+from prunejax.train import Run, finished_checkpoint
 
 FORMATS = ('stablehlo', 'tflite')
 SUFFIX = {'stablehlo': '.stablehlo', 'tflite': '.tflite'}
@@ -31,20 +31,15 @@ def serving_fn(model: nnx.Module, mean, std):
   return lambda pixels: nnx.merge(graphdef, variables)((pixels / 255.0 - mean) / std)
 
 
-def finished_run(workdir: pathlib.Path) -> Run:
-  """The run in ``workdir`` (its config from the checkpoint's record), without training anything."""
-  if not (workdir / 'checkpoints').is_dir() or not (workdir / 'summary.json').exists():
-    raise PrunejaxError(f'{workdir} holds no finished run (checkpoints/ and summary.json); pass the --workdir '
-                        'of a finished run.')
-  checkpointer = Checkpointer(workdir / 'checkpoints', read_only=True)
-  intact = checkpointer.latest_intact()
-  checkpointer.close()
-  if intact is None:
-    raise PrunejaxError(f'{workdir}/checkpoints holds no checkpoint; run its config first.')
-  config = ml_collections.ConfigDict(intact[1]['config'])
+def finished_run(workdir: pathlib.Path) -> tuple[Run, dict]:
+  """The finished run in ``workdir`` at exactly the checkpoint its summary describes (its config from that
+  checkpoint's record), without training anything; and that checkpoint's record (number, step, digest)."""
+  finished = finished_checkpoint(workdir)
+  config = ml_collections.ConfigDict(finished.meta['config'])
   if config.get('adapt') and config.adapt.get('mode') == 'dapr':
     raise PrunejaxError(f'{workdir} is a DaPR search; export its chosen probe, {workdir}/probes/p<N>.')
-  return Run(config, workdir, announce=False, lock=False)
+  run = Run(config, workdir, announce=False, lock=False, checkpoint=(finished.number, finished.meta))
+  return run, finished.record
 
 
 def export_run(workdir: str | pathlib.Path, fmt: str = 'tflite', quantize: bool = False,
@@ -54,8 +49,10 @@ def export_run(workdir: str | pathlib.Path, fmt: str = 'tflite', quantize: bool 
     raise PrunejaxError(f'--format {fmt!r} is unknown; choose one of {FORMATS}.')
   if quantize and fmt != 'tflite':
     raise PrunejaxError('--quantize applies to --format tflite (dynamic-range int8 weights).')
+  if batch is not None and batch < 1:
+    raise PrunejaxError(f'--batch {batch} must be a positive batch size (or leave it out for any batch).')
   workdir = pathlib.Path(workdir)
-  run = finished_run(workdir)
+  run, source = finished_run(workdir)
   defs, params, model_state = run.saved_network()
   run.close()
   fn = serving_fn(nnx.merge(defs.eval, params, model_state), run.splits.mean, run.splits.std)
@@ -69,7 +66,7 @@ def export_run(workdir: str | pathlib.Path, fmt: str = 'tflite', quantize: bool 
   path.write_bytes(blob)
   runner = TfliteRunner(path.read_bytes(), threads) if fmt == 'tflite' else StableHloRunner(path.read_bytes())
   summary = {'format': tag, 'file': str(path), 'file_bytes': len(blob), 'export_seconds': seconds,
-             'model': run.config.model, 'batch': 'any' if batch is None else batch,
+             'model': run.config.model, 'batch': 'any' if batch is None else batch, 'source': source,
              **parity(runner, jax.jit(fn), run.splits.test.images, batch or 500)}
   for size in ((1, 64) if batch is None else (batch,)):
     x = np.zeros((size,) + shape, np.float32)

@@ -31,7 +31,7 @@ def dense_and_pruned(name: str, shape: tuple[int, ...], num_classes: int = 10, r
 def original_and_run(workdir: str | pathlib.Path):
   """((original_fn, run_fn), FLOPs ratio, input shape): a finished run's saved network (shrunk, masked or
   dense) against a fresh instance of its config's original model (timing does not depend on weights)."""
-  run = finished_run(pathlib.Path(workdir))
+  run, _ = finished_run(pathlib.Path(workdir))
   try:
     defs, params, model_state = run.saved_network()
     original = run.new_model()

@@ -1,6 +1,6 @@
 """ADaPT — data-aware pruning and retraining ("Now that I can see, I can improve", Rajagopal & Bouganis 2020).
 
-Follows the authors' protocol (../shared/PAPERS.md §4); where we deviate, ``config.adapt`` says so:
+Follows the authors' protocol (docs/papers/adapt.md); where we deviate, ``config.adapt`` says so:
 
     pretrained ← a dense run of the model on all classes (config.adapt.pretrained_workdir, shared)
     data_aware:
@@ -20,6 +20,7 @@ Follows the authors' protocol (../shared/PAPERS.md §4); where we deviate, ``con
         network's on the subset, by binary search from 50; each probe a resumable run in probes/
 """
 
+import dataclasses
 import hashlib
 import json
 import math
@@ -33,15 +34,11 @@ import optax
 from prunejax import data, edge, structure
 from prunejax.data.sources import DATASET_SHAPES
 from prunejax.errors import PrunejaxError
-from prunejax.methods.registry import check_no_pruning, method_block, register_method, train_and_evaluate
+from prunejax.methods.adapt_settings import AdaptSettings, AgnosticSettings
+from prunejax.methods.registry import check_no_pruning, register_method, train_and_evaluate
 from prunejax.methods.unit_counting import complement, param_counter
 from prunejax.train import Run, finished_summary, init_train_state, network_of, workdir_lock, write_summary
 
-FIELDS = ('subset', 'prune_percent', 'criterion', 'finetune_epochs', 'total_epochs', 'min_channels',
-          'pretrained_workdir', 'mode', 'lr_before', 'lr_after', 'decay_epochs', 'score_examples',
-          'agnostic_workdir', 'remap')
-MODES = ('data_aware', 'data_agnostic', 'dapr')
-EXAMPLE = 'configs/adapt_lenet5_fashion_mnist.py'
 NAMED_SUBSETS = {'fashion_mnist': {'tops': (0, 2, 4, 6), 'footwear': (5, 7, 9)}}
 NAMED_SUBSETS['fashion_mnist_idx'] = NAMED_SUBSETS['fashion_mnist']
 KERNELS = r'kernel$'  # the weights p counts: every Dense/Conv kernel, the classifier's included
@@ -74,27 +71,12 @@ def subset_classes(config: ml_collections.ConfigDict) -> tuple[int, ...]:
 
 def check(config: ml_collections.ConfigDict) -> None:
   check_no_pruning(config)
-  cfg = method_block(config, FIELDS, EXAMPLE)
-  if cfg.mode not in MODES:
-    raise PrunejaxError(f'config.adapt.mode={cfg.mode!r} must be one of {MODES}.')
+  if 'adapt' not in config:
+    raise PrunejaxError(f'config.method=adapt needs a config.adapt block; start from {AdaptSettings.example}.')
+  AdaptSettings.from_config(config.adapt)
   subset_classes(config)
-  if cfg.mode != 'dapr' and not 0 < cfg.prune_percent < 100:
-    raise PrunejaxError(f'config.adapt.prune_percent={cfg.prune_percent} must be in (0, 100).')
-  if cfg.criterion not in structure.ALL_CRITERIA:
-    raise PrunejaxError(f'config.adapt.criterion={cfg.criterion!r} is unknown; choose one of '
-                        f'{structure.ALL_CRITERIA}.')
-  if not 0 <= cfg.finetune_epochs < cfg.total_epochs:
-    raise PrunejaxError(f'config.adapt.finetune_epochs={cfg.finetune_epochs} must be in [0, total_epochs='
-                        f'{cfg.total_epochs}).')
-  if not isinstance(cfg.min_channels, int) or cfg.min_channels < 1:
-    raise PrunejaxError(f'config.adapt.min_channels={cfg.min_channels!r} must be a positive integer.')
   if not config.validation_fraction:
     raise PrunejaxError('ADaPT picks the best validation epoch: set config.validation_fraction (0.2: 80/20).')
-  if not isinstance(cfg.remap, bool):
-    raise PrunejaxError(f'config.adapt.remap={cfg.remap!r} must be True or False.')
-  if cfg.remap and cfg.mode == 'data_agnostic':
-    raise PrunejaxError('config.adapt.remap=True applies to data_aware and dapr; data_agnostic trains on all '
-                        'classes: set remap=False.')
 
 
 def pretrain_config(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
@@ -159,7 +141,7 @@ def data_agnostic(run: Run) -> dict:
   return summary
 
 
-AGNOSTIC_FIELDS = tuple(f for f in FIELDS if f not in ('subset', 'mode', 'agnostic_workdir', 'remap'))
+AGNOSTIC_FIELDS = tuple(f.name for f in dataclasses.fields(AgnosticSettings))
 
 
 def agnostic_config(config: ml_collections.ConfigDict, workdir: pathlib.Path) -> ml_collections.ConfigDict:

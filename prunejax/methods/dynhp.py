@@ -1,6 +1,6 @@
 """DynHP — dynamic hard pruning with dynamic batch sizing (Valerio, Nardini, Passarella, Perego 2020).
 
-A **reconstruction**: the paper's claims are known, its algorithm is not (../shared/PAPERS.md §2); every
+A **reconstruction**: the paper's claims are known, its algorithm is not (docs/papers/dynhp.md); every
 unknown is a field of ``config.dynhp``. Our algorithm:
 
     budget ← compiled bytes of one training step of the dense network at the initial batch
@@ -22,44 +22,26 @@ batch means fewer steps; ``lr_scaling`` may scale the learning rate with the bat
 """
 
 import math
+import sys
 
 import ml_collections
 import numpy as np
 
 from prunejax import edge, structure
 from prunejax.errors import PrunejaxError
-from prunejax.methods.registry import check_no_pruning, method_block, register_method
+from prunejax.methods.dynhp_settings import DynHPSettings
+from prunejax.methods.registry import check_no_pruning, register_method
 from prunejax.methods.unit_counting import complement, param_counter
-from prunejax.train import LR_SCALING, Run, write_summary
-
-SCORES = structure.ALL_CRITERIA
-DEFAULTS = ('target_compression', 'rate', 'begin_step', 'prune_every', 'score', 'scope', 'cost_aware',
-            'min_units', 'score_examples', 'batch_sizing', 'memory_budget_bytes', 'max_batch_size', 'lr_scaling')
-SCOPES = ('global', 'layerwise')
-
+from prunejax.train import Run, write_summary
 
 def check(config: ml_collections.ConfigDict) -> None:
   check_no_pruning(config)
-  cfg = method_block(config, DEFAULTS, 'configs/dynhp_lenet300_fashion_mnist.py')
-  for name in ('target_compression', 'rate'):
-    if isinstance(cfg[name], bool) or not isinstance(cfg[name], (int, float)):
-      raise PrunejaxError(f'config.dynhp.{name}={cfg[name]!r} must be a number.')
-  if not cfg.target_compression > 1:
-    raise PrunejaxError(f'config.dynhp.target_compression={cfg.target_compression} must be > 1.')
-  if not 0 < cfg.rate < 1:
-    raise PrunejaxError(f'config.dynhp.rate={cfg.rate} must be in (0, 1): the share of the remaining '
-                        'units removed at each prune.')
-  if cfg.score not in SCORES:
-    raise PrunejaxError(f'config.dynhp.score={cfg.score!r} is unknown; choose one of {SCORES}.')
-  if cfg.scope not in SCOPES:
-    raise PrunejaxError(f'config.dynhp.scope={cfg.scope!r} must be one of {SCOPES}.')
-  if cfg.lr_scaling not in LR_SCALING:
-    raise PrunejaxError(f'config.dynhp.lr_scaling={cfg.lr_scaling!r} must be one of {LR_SCALING}.')
-  for name in ('prune_every', 'min_units', 'max_batch_size', 'score_examples'):
-    if not isinstance(cfg[name], int) or cfg[name] < 1:
-      raise PrunejaxError(f'config.dynhp.{name}={cfg[name]!r} must be a positive integer.')
-  if cfg.begin_step < 0 or cfg.memory_budget_bytes < 0:
-    raise PrunejaxError('config.dynhp.begin_step and memory_budget_bytes must be >= 0.')
+  if 'dynhp' not in config:
+    raise PrunejaxError(f'config.method=dynhp needs a config.dynhp block; start from {DynHPSettings.example}.')
+  cfg = DynHPSettings.from_config(config.dynhp)
+  if cfg.batch_sizing and cfg.max_batch_size < config.batch_size:
+    raise cfg.error('max_batch_size', f'is below config.batch_size={config.batch_size}: batch sizing would '
+                    'shrink the batch; raise it (or set batch_sizing=False).')
 
 
 @register_method('dynhp', check=check)
@@ -88,7 +70,13 @@ def dynhp(run: Run) -> dict:
   run.train('train', epochs=run.config.num_epochs, every=1, on_event=prune)
   final = run.params_count()
   dense_bytes = plan['dense_step_bytes']
-  return write_summary(run, 'dynhp', {
+  missed = {}
+  if final > plan['target_params']:
+    missed = {'warning': f'compression {plan["params_dense"] / final:.2f} misses target_compression='
+                         f'{cfg.target_compression} ({final:,} params left, target {plan["target_params"]:,}): '
+                         'the schedule ended first; lower begin_step or prune_every, or raise rate.'}
+    print(f'warning: {missed["warning"]}', file=sys.stderr, flush=True)
+  return write_summary(run, 'dynhp', {**missed,
       'params_dense': plan['params_dense'], 'params_final': final, 'target_params': plan['target_params'],
       'compression': plan['params_dense'] / final, 'dense_step_bytes': dense_bytes,
       'budget_bytes': plan['budget_bytes'],
@@ -111,12 +99,35 @@ def _plan(run: Run, cfg) -> dict:
     raise PrunejaxError(f'config.dynhp.target_compression={cfg.target_compression} needs {target:,} '
                         f'parameters, but {cfg.min_units} units per layer already take {floor:,}; '
                         'lower the compression or config.dynhp.min_units.')
+  _check_reachable(run, cfg, groups, dense, target)
   dense_bytes = run.step_bytes()
   budget = int(cfg.memory_budget_bytes) or dense_bytes
   if budget != dense_bytes and cfg.batch_sizing:  # an explicit budget: start at the batch that fits it
     run.set_batch_size(largest_batch(run, budget, cfg.max_batch_size))
   return {'params_dense': dense, 'target_params': target, 'dense_step_bytes': dense_bytes,
           'budget_bytes': budget}
+
+
+def _check_reachable(run: Run, cfg, groups, dense: int, target: int) -> None:
+  """Refuses a schedule that cannot reach the target within the run: its prunes (every prune_every steps
+  from begin_step, counted in examples) remove at most rate·remaining units each, and no set of units
+  frees more parameters than the sum of what each frees alone in the dense network."""
+  total = run.reference_steps_per_epoch * run.config.num_epochs
+  prunes = (total - cfg.begin_step) // cfg.prune_every + 1 if cfg.begin_step <= total else 0
+  removable = sum(max(g.size - cfg.min_units, 0) for g in groups)
+  remaining, removed = sum(g.size for g in groups), 0
+  for _ in range(prunes):
+    step = min(max(1, math.ceil(cfg.rate * remaining)), removable - removed)
+    removed, remaining = removed + step, remaining - step
+  count = param_counter(run)
+  freed_each = sorted((dense - count({g.name: np.arange(1, g.size)}) for g in groups if g.size > cfg.min_units
+                       for _ in range(g.size - cfg.min_units)), reverse=True)
+  if dense - sum(freed_each[:removed]) > target:
+    raise PrunejaxError(
+        f'config.dynhp cannot reach target_compression={cfg.target_compression} within the run: '
+        f'begin_step={cfg.begin_step} and prune_every={cfg.prune_every} leave {prunes} prunes in '
+        f'{total} steps, removing at most {removed} units, which leaves more than {target:,} of {dense:,} '
+        'parameters; lower begin_step or prune_every, or raise rate or num_epochs.')
 
 
 def units_to_keep(run: Run, cfg, target_params: int) -> dict[str, np.ndarray] | None:

@@ -4,30 +4,26 @@ the data and magnitude-pruned to ``config.edge_retrain.sparsity`` on a gradual (
 that decide the deployed network, so every strategy (and shift) shares one deployment.
 """
 
+import dataclasses
 import pathlib
 
 import ml_collections
 
 from prunejax import data
 from prunejax.errors import PrunejaxError
-from prunejax.methods.registry import check_no_pruning, method_block, register_method, train_and_evaluate
+from prunejax.methods.edge_retrain_settings import DeploySettings
+from prunejax.methods.registry import check_no_pruning, register_method, train_and_evaluate
 from prunejax.train import Pruning, Run, finished_summary, learning_rate_schedule, workdir_lock, write_summary
 
-DEPLOY_FIELDS = ('sparsity', 'prune_window', 'new_fraction')
-EXAMPLE = 'configs/edge_retrain_lenet300_fashion_mnist.py'
+DEPLOY_FIELDS = tuple(f.name for f in dataclasses.fields(DeploySettings))
 
 
 def check(config: ml_collections.ConfigDict) -> None:
   check_no_pruning(config)
-  cfg = method_block(config, DEPLOY_FIELDS, EXAMPLE, 'edge_retrain')
-  if not 0 < cfg.sparsity < 1:
-    raise PrunejaxError(f'config.edge_retrain.sparsity={cfg.sparsity} must be in (0, 1).')
-  begin, end = cfg.prune_window
-  if not 0 <= begin < end <= 1:
-    raise PrunejaxError(f'config.edge_retrain.prune_window={tuple(cfg.prune_window)} must be (begin, end) '
-                        'fractions of deployment training with 0 <= begin < end <= 1.')
-  if not 0 < cfg.new_fraction < 1:
-    raise PrunejaxError(f'config.edge_retrain.new_fraction={cfg.new_fraction} must be in (0, 1).')
+  if 'edge_retrain' not in config:
+    raise PrunejaxError('config.method=edge_deploy needs a config.edge_retrain block; start from '
+                        f'{DeploySettings.example}.')
+  DeploySettings.from_config(config.edge_retrain)
 
 
 def deploy_config(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:

@@ -1,6 +1,6 @@
 """Re-training a pruned network on the device (Chandakkar, Li, Ding, Li; IEEE EDGE 2017).
 
-A **reconstruction**: only the paper's claim is known (../shared/PAPERS.md §1) — a weight-pruned network
+A **reconstruction**: only the paper's claim is known (docs/papers/edge_retrain.md) — a weight-pruned network
 re-trained on new data gains on it while losing little on the original data. Every unknown is a field of
 ``config.edge_retrain``. Our protocol:
 
@@ -33,14 +33,11 @@ import optax
 from prunejax import core, data, structure
 from prunejax.errors import PrunejaxError
 from prunejax.methods import edge_deploy
-from prunejax.methods.registry import method_block, register_method
+from prunejax.methods.edge_retrain_settings import EdgeRetrainSettings
+from prunejax.methods.registry import check_no_pruning, register_method
 from prunejax.train import (Run, apply_model, cross_entropy, freeze_all_but, init_train_state, make_optimizer,
                             measured_sparsity, network_of, split_model, write_summary)
 
-FIELDS = edge_deploy.DEPLOY_FIELDS + (
-    'shift', 'shift_strength', 'new_examples', 'strategy', 'steps', 'batch_size', 'learning_rate',
-    'rehearsal_size', 'regrow_fraction', 'last_layers', 'distill_weight', 'distill_temperature',
-    'deployed_workdir')
 STRATEGIES: dict[str, Callable] = {}
 
 
@@ -53,29 +50,13 @@ def strategy(name: str):
 
 
 def check(config: ml_collections.ConfigDict) -> None:
-  edge_deploy.check(config)
-  cfg = method_block(config, FIELDS, edge_deploy.EXAMPLE)
+  check_no_pruning(config)
+  if 'edge_retrain' not in config:
+    raise PrunejaxError('config.method=edge_retrain needs a config.edge_retrain block; start from '
+                        f'{EdgeRetrainSettings.example}.')
+  cfg = EdgeRetrainSettings.from_config(config.edge_retrain)
   if cfg.strategy not in STRATEGIES:
-    raise PrunejaxError(f'config.edge_retrain.strategy={cfg.strategy!r} is unknown; choose one of '
-                        f'{tuple(STRATEGIES)}.')
-  if cfg.shift not in data.SHIFTS:
-    raise PrunejaxError(f'config.edge_retrain.shift={cfg.shift!r} is unknown; choose one of {data.SHIFTS}.')
-  for name in ('steps', 'rehearsal_size', 'last_layers'):
-    if not isinstance(cfg[name], int) or cfg[name] < 0:
-      raise PrunejaxError(f'config.edge_retrain.{name}={cfg[name]!r} must be an integer >= 0.')
-  if not isinstance(cfg.batch_size, int) or not 0 < cfg.batch_size <= cfg.new_examples:
-    raise PrunejaxError(f'config.edge_retrain.batch_size={cfg.batch_size!r} must be in [1, new_examples='
-                        f'{cfg.new_examples}].')
-  if cfg.strategy == 'rehearsal' and cfg.rehearsal_size < 1:
-    raise PrunejaxError('strategy=rehearsal needs config.edge_retrain.rehearsal_size >= 1.')
-  if cfg.strategy == 'last_layers' and cfg.last_layers < 1:
-    raise PrunejaxError('strategy=last_layers needs config.edge_retrain.last_layers >= 1.')
-  if not 0 < cfg.regrow_fraction < 1:
-    raise PrunejaxError(f'config.edge_retrain.regrow_fraction={cfg.regrow_fraction} must be in (0, 1).')
-  if not 0 <= cfg.distill_weight <= 1 or not cfg.distill_temperature > 0:
-    raise PrunejaxError('config.edge_retrain.distill_weight must be in [0, 1] and distill_temperature > 0.')
-  if not cfg.learning_rate > 0:
-    raise PrunejaxError(f'config.edge_retrain.learning_rate={cfg.learning_rate} must be > 0.')
+    raise cfg.error('strategy', f'is unknown; choose one of {tuple(STRATEGIES)}.')
 
 
 class Device:

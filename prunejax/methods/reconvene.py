@@ -1,6 +1,6 @@
 """Reconvene — structured pruning at initialisation from unstructured PaI masks (Eccles, Wong, Varghese 2024).
 
-A **reconstruction**: only the abstract is known (../shared/PAPERS.md §3); every unknown is a field of
+A **reconstruction**: only the abstract is known (docs/papers/reconvene.md); every unknown is a field of
 ``config.reconvene``. Our algorithm:
 
     UPaI   masks ← scorer (random, magnitude, snip, grasp, synflow) at sparsity s, one global threshold
@@ -37,29 +37,16 @@ import optax
 
 from prunejax import core, edge, structure
 from prunejax.errors import PrunejaxError
-from prunejax.methods.registry import check_no_pruning, method_block, register_method
+from prunejax.methods.reconvene_settings import ReconveneSettings
+from prunejax.methods.registry import check_no_pruning, register_method
 from prunejax.train import Pruning, Run, apply_model, split_model, write_summary
-
-SENSITIVITIES = ('density', 'concentration')
-REINITS = ('changed', 'rescale', 'none')
-FIELDS = ('upai', 'sparsity', 'sensitivity', 'threshold', 'count', 'multiple', 'min_channels', 'reinit',
-          'train', 'latency_rounds', 'latency_repeats')
-
 
 def check(config: ml_collections.ConfigDict) -> None:
   check_no_pruning(config)
-  cfg = method_block(config, FIELDS, 'configs/reconvene_vgg16_fashion_mnist.py')
-  core.SCORERS.check(cfg.upai)
-  core.check_sparsity(cfg.sparsity)
-  if cfg.sensitivity not in SENSITIVITIES:
-    raise PrunejaxError(f'config.reconvene.sensitivity={cfg.sensitivity!r} must be one of {SENSITIVITIES}.')
-  if cfg.reinit not in REINITS:
-    raise PrunejaxError(f'config.reconvene.reinit={cfg.reinit!r} must be one of {REINITS}.')
-  for name in ('multiple', 'min_channels'):
-    if not isinstance(cfg[name], int) or cfg[name] < 1:
-      raise PrunejaxError(f'config.reconvene.{name}={cfg[name]!r} must be a positive integer.')
-  if not isinstance(cfg.count, int) or cfg.count < 0:
-    raise PrunejaxError(f'config.reconvene.count={cfg.count!r} must be an integer >= 0 (0: use threshold).')
+  if 'reconvene' not in config:
+    raise PrunejaxError('config.method=reconvene needs a config.reconvene block; start from '
+                        f'{ReconveneSettings.example}.')
+  ReconveneSettings.from_config(config.reconvene)
 
 
 def upai_config(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:

@@ -57,17 +57,3 @@ def check_no_pruning(config: ml_collections.ConfigDict) -> None:
   if config.pruning.method != 'none':
     raise PrunejaxError(f'config.method={config.method!r} does not use config.pruning, but '
                         f'config.pruning.method={config.pruning.method!r}; remove it (or use method=sparse).')
-
-
-def method_block(config: ml_collections.ConfigDict, fields, example: str, name: str | None = None
-                 ) -> ml_collections.ConfigDict:
-  """``config.<name>`` (default: the method's own block), refused in one line when absent or lacking
-  ``fields`` (``example``: the config file to start from)."""
-  name = name or config.method
-  block = config.get(name)
-  if block is None:
-    raise PrunejaxError(f'config.method={name} needs a config.{name} block; start from {example}.')
-  missing = sorted(set(fields) - set(block.keys()))
-  if missing:
-    raise PrunejaxError(f'config.{name} lacks {missing}; start from {example}.')
-  return block

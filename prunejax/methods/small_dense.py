@@ -14,12 +14,13 @@ import numpy as np
 from prunejax import structure
 from prunejax.errors import PrunejaxError
 from prunejax.methods.registry import check_no_pruning, register_method
-from prunejax.train import Checkpointer, Run, write_summary
+from prunejax.methods.small_dense_settings import SmallDenseSettings
+from prunejax.train import Run, finished_checkpoint, write_summary
 
 
 def check(config: ml_collections.ConfigDict) -> None:
   check_no_pruning(config)
-  source = config.get('small_dense', {}).get('widths_from', '')
+  source = SmallDenseSettings.from_config(config.get('small_dense', {})).widths_from
   if not source or not (pathlib.Path(source) / 'checkpoints').is_dir():
     raise PrunejaxError(f'config.small_dense.widths_from={source!r} must be the --workdir of a finished '
                         'run that shrank this model (its checkpoints give the widths).')
@@ -27,9 +28,7 @@ def check(config: ml_collections.ConfigDict) -> None:
 
 def final_widths(workdir: str) -> dict[str, int]:
   """Channels kept per group at the end of the run in ``workdir``."""
-  checkpointer = Checkpointer(pathlib.Path(workdir) / 'checkpoints', read_only=True)
-  meta = checkpointer.latest_meta()
-  checkpointer.close()
+  meta = finished_checkpoint(workdir).meta
   return {name: len(kept) for name, kept in meta['keep'].items()}
 
 

@@ -29,6 +29,12 @@ def create_model(name: str, input_shape: tuple[int, ...], num_classes: int, seed
   """Builds model ``name`` for inputs of ``input_shape`` (H, W, C or features) and ``num_classes``."""
   check_model_name(name)
   try:
-    return MODELS.get(name)(tuple(input_shape), num_classes, rngs=nnx.Rngs(seed), **kwargs)
-  except TypeError as e:
-    raise PrunejaxError(f'bad config.model_kwargs {kwargs} for model {name!r}: {e}.') from e
+    model = MODELS.get(name)(tuple(input_shape), num_classes, rngs=nnx.Rngs(seed), **kwargs)
+  except (TypeError, ValueError, ZeroDivisionError) as e:  # unknown arguments, impossible widths
+    raise PrunejaxError(f'bad config.model_kwargs {kwargs} for model {name!r} ({type(e).__name__}: {e}); '
+                        'check the argument names and that every width is >= 1.') from e
+  empty = [path for path, leaf in nnx.to_flat_state(nnx.state(model, nnx.Param)) if leaf.value.size == 0]
+  if empty:
+    raise PrunejaxError(f'bad config.model_kwargs {kwargs} for model {name!r}: parameter '
+                        f'{"/".join(map(str, empty[0]))} has no entries (a zero width); every width must be >= 1.')
+  return model

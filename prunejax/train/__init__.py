@@ -3,6 +3,7 @@
 from prunejax.train.checkpoints import Checkpointer
 from prunejax.train.config_check import check_config
 from prunejax.train.cursor import Cursor
+from prunejax.train.finished import FinishedRun, finished_checkpoint
 from prunejax.train.loading import load, network_of
 from prunejax.train.memory import update_step_bytes
 from prunejax.train.optimizers import freeze_all_but, learning_rate_schedule, make_optimizer, set_learning_rate
@@ -14,7 +15,7 @@ from prunejax.train.state import ModelDefs, TrainState, init_train_state, split_
 from prunejax.train.steps import apply_model, cross_entropy, make_eval_step, make_train_step, make_update_step
 from prunejax.train.workdir_lock import workdir_lock
 
-__all__ = ['LR_SCALING', 'Checkpointer', 'Cursor', 'ModelDefs', 'Pruning', 'Run', 'TrainState', 'apply_model',
+__all__ = ['LR_SCALING', 'Checkpointer', 'Cursor', 'FinishedRun', 'finished_checkpoint', 'ModelDefs', 'Pruning', 'Run', 'TrainState', 'apply_model',
            'check_config', 'cross_entropy', 'finished_summary', 'fingerprint', 'freeze_all_but', 'init_train_state', 'learning_rate_schedule', 'load',
            'make_eval_step', 'make_optimizer', 'make_train_step', 'make_update_step', 'measure', 'network_of',
            'measured_sparsity', 'set_learning_rate', 'shrink_train_state', 'split_model', 'update_step_bytes',

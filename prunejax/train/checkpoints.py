@@ -7,10 +7,15 @@ phase, data cursor...): to restore a shrunk network, read ``latest_meta()``, reb
 ``restore`` into them.
 """
 
+import contextlib
+import hashlib
 import json
 import logging
+import os
 import pathlib
+import signal
 import sys
+import threading
 import traceback
 import zlib
 from typing import Any
@@ -20,15 +25,28 @@ import numpy as np
 import orbax.checkpoint as ocp
 
 from prunejax.core.paths import leaf_paths
-from prunejax.errors import PrunejaxError
+from prunejax.errors import PrunejaxError, StorageError
 
 # Orbax warns on every restore that a step has no _CHECKPOINT_METADATA (its CheckpointManager writes the
 # items' metadata, not that file), and thrice whenever a reader opens checkpoints read-only: nothing to act
 # on, and it buried the lines that matter in logs.
 _NOT_ACTIONABLE = ('Metadata file does not exist', 'CheckpointManagerOptions.read_only=True',
                    'Given directory is read only')
-logging.getLogger('absl').addFilter(
-    lambda record: not any(text in record.getMessage() for text in _NOT_ACTIONABLE))
+# A failed write (full disk, read-only directory) is logged by each of Orbax's threads with its traceback
+# (hundreds of lines) and then raised to us, where it becomes one line naming the cause: the logs go.
+_WRITE_FAILURES = ('No space left on device', 'Read-only file system', 'Permission denied', 'Disk quota exceeded')
+
+
+def _shown(record: logging.LogRecord) -> bool:
+  text = record.getMessage() + (str(record.exc_info[1]) if record.exc_info and record.exc_info[1] else '')
+  if any(noise in text for noise in _NOT_ACTIONABLE):
+    return False
+  return not (('orbax' in record.pathname or record.name == 'asyncio') and record.levelno >= logging.ERROR
+              and any(cause in text for cause in _WRITE_FAILURES))
+
+
+for _logger in ('absl', 'asyncio'):  # asyncio: Orbax's write tasks whose failure nobody awaited any more
+  logging.getLogger(_logger).addFilter(_shown)
 
 
 def _drop_reads_finishing_on_a_closed_loop(previous):
@@ -51,11 +69,38 @@ def _drop_reads_finishing_on_a_closed_loop(previous):
 sys.unraisablehook = _drop_reads_finishing_on_a_closed_loop(sys.unraisablehook)
 
 
+@contextlib.contextmanager
+def _interrupts_deferred():
+  """Ctrl-C inside the block is taken when the block ends: a save or its wait is never cut in the middle
+  (Orbax would log its failed finalize with tracebacks; the checkpoint would be left half-written)."""
+  if threading.current_thread() is not threading.main_thread():
+    yield
+    return
+  pending = []
+  previous = signal.signal(signal.SIGINT, lambda number, frame: pending.append(number))
+  try:
+    yield
+  finally:
+    signal.signal(signal.SIGINT, previous)
+  if pending:
+    raise KeyboardInterrupt
+
+
 def digest(state) -> list[str]:
   """CRC-32 of every array of ``state``, sorted: Orbax does not checksum array data, so a checkpoint
   records this at save and a restore verifies it (sorted, so any tree form of the same arrays agrees)."""
   return sorted(f'{zlib.crc32(np.ascontiguousarray(x).tobytes()):08x}:{np.asarray(x).dtype}:'
                 f'{"x".join(map(str, np.shape(x)))}' for x in jax.tree.leaves(jax.device_get(state)))
+
+
+def state_digest(record: list[str]) -> str:
+  """One short hash of a checkpoint's per-array digest: what a summary or an export records to name
+  exactly the arrays it describes."""
+  return hashlib.sha256(json.dumps(record).encode()).hexdigest()[:16]
+
+
+class DamagedCheckpoint(Exception):
+  """A checkpoint that does not read back as saved; the message says how."""
 
 
 def param_shapes(params) -> dict[str, list[int]]:
@@ -69,6 +114,10 @@ class Checkpointer:
   def __init__(self, directory: str | pathlib.Path, max_to_keep: int = 2, read_only: bool = False):
     """``read_only``: restore only, touching nothing (another process may be saving there)."""
     self.directory = pathlib.Path(directory).absolute()
+    self.saved_meta: dict | None = None  # the record of the last save
+    if not read_only and self.directory.exists() and not os.access(self.directory, os.W_OK | os.X_OK):
+      raise PrunejaxError(f'{self.directory} cannot be written (a read-only file system or no permission); '
+                          'make it writable, or copy the workdir elsewhere and run there.')
     self._manager = ocp.CheckpointManager(
         self.directory, item_names=('state', 'meta'),
         options=ocp.CheckpointManagerOptions(max_to_keep=max_to_keep, create=not read_only,
@@ -84,24 +133,35 @@ class Checkpointer:
   def _read_meta(self, number: int) -> dict:
     return self._manager.restore(number, args=ocp.args.Composite(meta=ocp.args.JsonRestore())).meta
 
-  def latest_intact(self) -> tuple[int, dict] | None:
-    """(number, meta) of the newest checkpoint whose arrays read back with the digest they were saved
-    with; a damaged one (flipped bytes, truncated or missing files, junk) is named in a one-line warning
-    and left on disk. None when there is no checkpoint; ``PrunejaxError`` when none is intact."""
+  def verified(self, number: int) -> dict:
+    """The record of checkpoint ``number`` once its arrays read back with the digest they were saved
+    with; ``DamagedCheckpoint`` saying what is wrong otherwise (flipped bytes, truncated or missing files,
+    junk, no such checkpoint)."""
+    try:
+      meta = self._read_meta(number)
+      raw = self._read_host_arrays(number)
+    except Exception as e:  # pylint: disable=broad-except  (any read failure means damaged)
+      raise DamagedCheckpoint(f'it cannot be read ({type(e).__name__})') from e
+    if 'digest' in meta and digest(raw) != meta['digest']:
+      raise DamagedCheckpoint('its arrays do not match the digest saved with them')
+    return meta
+
+  def numbers(self) -> list[int]:
+    """The checkpoints on disk, newest first."""
     self._manager.reload()
-    numbers = sorted(self._manager.all_steps(), reverse=True)
+    return sorted(self._manager.all_steps(), reverse=True)
+
+  def latest_intact(self) -> tuple[int, dict] | None:
+    """(number, meta) of the newest checkpoint that passes ``verified``; a damaged one is named in a
+    one-line warning and left on disk. None when there is no checkpoint; ``PrunejaxError`` when none is
+    intact."""
+    numbers = self.numbers()
     for number in numbers:
       try:
-        meta = self._read_meta(number)
-        raw = self._read_host_arrays(number)
-        intact = 'digest' not in meta or digest(raw) == meta['digest']
-        problem = 'its arrays do not match the digest saved with them'
-      except Exception as e:  # pylint: disable=broad-except  (any read failure means damaged)
-        intact, problem = False, f'it cannot be read ({type(e).__name__})'
-      if intact:
-        return number, meta
-      print(f'warning: checkpoint {self.directory}/{number} is damaged: {problem}; falling back to an '
-            'older one (the damaged one is left on disk).', file=sys.stderr, flush=True)
+        return number, self.verified(number)
+      except DamagedCheckpoint as e:
+        print(f'warning: checkpoint {self.directory}/{number} is damaged: {e}; falling back to an '
+              'older one (the damaged one is left on disk).', file=sys.stderr, flush=True)
     if numbers:
       raise PrunejaxError(f'no intact checkpoint in {self.directory} (checked {numbers}); move it away '
                           'and re-run to start over, or restore the directory from a backup.')
@@ -171,11 +231,29 @@ class Checkpointer:
     latest = self._manager.latest_step()
     number = 0 if latest is None else latest + 1
     meta = dict(meta, param_shapes=param_shapes(state.params), digest=digest(state))
-    self._manager.save(number, args=ocp.args.Composite(
-        state=ocp.args.StandardSave(state), meta=ocp.args.JsonSave(json.loads(json.dumps(meta)))),
-        force=True)
+    self.saved_meta = json.loads(json.dumps(meta))  # the record as a reader will see it
+    try:
+      with _interrupts_deferred():
+        self._manager.save(number, args=ocp.args.Composite(
+            state=ocp.args.StandardSave(state), meta=ocp.args.JsonSave(self.saved_meta)),
+            force=True)
+    except Exception as e:  # pylint: disable=broad-except  (Orbax and TensorStore raise many types)
+      raise self._write_failed(e) from e
     return number
 
   def close(self) -> None:
-    self._manager.wait_until_finished()
-    self._manager.close()
+    """Waits for the last save; a failed one is one ``PrunejaxError`` (the manager is closed either way)."""
+    try:
+      with _interrupts_deferred():
+        self._manager.wait_until_finished()
+    except Exception as e:  # pylint: disable=broad-except
+      raise self._write_failed(e) from e
+    finally:
+      self._manager.close()
+
+  def _write_failed(self, error: Exception) -> PrunejaxError:
+    text = str(error)
+    reason = next((why for why in _WRITE_FAILURES if why in text), f'{type(error).__name__}: {text[:120]}')
+    error_type = StorageError if reason in _WRITE_FAILURES else PrunejaxError
+    return error_type(f'writing a checkpoint in {self.directory} failed ({reason}); free space or make it '
+                      'writable, then re-run the same command: it resumes from the newest intact checkpoint.')

@@ -1,51 +1,34 @@
-"""Start-up validation of a training config: every bad value fails here, with one line, before any work."""
-
-import math
+"""Start-up validation of a training config: every bad value fails here, with one line, before any work.
+Each block is checked against its settings dataclass (types, ranges, unknown and missing keys); what
+spans blocks, or needs a registry, is checked here."""
 
 import ml_collections
 
 from prunejax.data.sources import check_dataset_name
+from prunejax.edge.settings import EdgeSettings
 from prunejax.errors import PrunejaxError
 from prunejax.models import check_model_name
-from prunejax.train.optimizers import OPTIMIZERS, SCHEDULES
-from prunejax.train.pruning import check_pruning_config
+from prunejax.train.optimizer_settings import OptimizerSettings
+from prunejax.train.pruning_settings import PruningSettings
+from prunejax.train.run_settings import RunSettings
 
-REQUIRED = ('model', 'dataset', 'num_epochs', 'batch_size', 'seed', 'optimizer', 'pruning')
+BLOCKS = {'optimizer': OptimizerSettings, 'pruning': PruningSettings, 'edge': EdgeSettings}
 
 
 def check_config(config: ml_collections.ConfigDict) -> None:
   """Raises ``PrunejaxError`` naming the first invalid field and how to fix it."""
-  missing = [k for k in REQUIRED if k not in config]
+  missing = [k for k in ('optimizer', 'pruning') if k not in config]
   if missing:
     raise PrunejaxError(f'config lacks {missing}; start from configs/default.py.')
-  check_model_name(config.model)
-  check_dataset_name(config.dataset)
-  _positive_int(config, 'num_epochs')
-  _positive_int(config, 'batch_size')
-  _positive_int(config, 'eval_batch_size')
-  _positive_int(config, 'checkpoint_every_steps')
-  _positive_int(config, 'log_every_steps')
-  if not isinstance(config.seed, int):
-    raise PrunejaxError(f'config.seed={config.seed!r} must be an integer.')
-  opt = config.optimizer
-  if opt.name not in OPTIMIZERS:
-    raise PrunejaxError(f'config.optimizer.name={opt.name!r} is unknown; choose one of {OPTIMIZERS}.')
-  if opt.schedule not in SCHEDULES:
-    raise PrunejaxError(f'config.optimizer.schedule={opt.schedule!r} is unknown; choose one of {SCHEDULES}.')
-  lr = opt.learning_rate
-  if not isinstance(lr, (int, float)) or not math.isfinite(lr) or lr <= 0:
-    raise PrunejaxError(f'config.optimizer.learning_rate={lr!r} must be a finite number > 0 (e.g. 0.1 '
-                        'for SGD, 1e-3 for Adam).')
-  if not 0 <= opt.momentum < 1:
-    raise PrunejaxError(f'config.optimizer.momentum={opt.momentum} must be in [0, 1).')
-  if opt.weight_decay < 0:
-    raise PrunejaxError(f'config.optimizer.weight_decay={opt.weight_decay} must be >= 0.')
-  check_pruning_config(config.pruning)
-  if not 0 <= config.validation_fraction < 1:
-    raise PrunejaxError(f'config.validation_fraction={config.validation_fraction} must be in [0, 1).')
-
-
-def _positive_int(config, name):
-  value = config[name]
-  if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-    raise PrunejaxError(f'config.{name}={value!r} must be a positive integer.')
+  method_blocks = [k for k, v in config.items() if isinstance(v, ml_collections.ConfigDict)
+                   and k not in BLOCKS and k != 'model_kwargs']
+  run = RunSettings.from_config(config, extra=list(BLOCKS) + method_blocks)
+  check_model_name(run.model)
+  check_dataset_name(run.dataset)
+  optimizer = OptimizerSettings.from_config(config.optimizer)
+  PruningSettings.from_config(config.pruning)
+  if 'edge' in config:
+    EdgeSettings.from_config(config.edge)
+  if optimizer.warmup_epochs >= run.num_epochs:
+    raise optimizer.error('warmup_epochs', f'leaves no training after warm-up (num_epochs={run.num_epochs}); '
+                          'lower it.')

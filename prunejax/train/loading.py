@@ -11,21 +11,17 @@ from flax import nnx
 
 from prunejax.errors import PrunejaxError
 from prunejax.train.checkpoints import Checkpointer
+from prunejax.train.finished import finished_checkpoint
 from prunejax.train.runner import Run
 from prunejax.train.state import ModelDefs, split_model
 
 
 def load(workdir: str | pathlib.Path) -> nnx.Module:
-  """The NNX model (eval mode) of the latest intact checkpoint in ``workdir``."""
-  workdir = pathlib.Path(workdir)
-  if not (workdir / 'checkpoints').is_dir():
-    raise PrunejaxError(f'{workdir} has no checkpoints/; pass the --workdir of a run.')
-  checkpointer = Checkpointer(workdir / 'checkpoints', read_only=True)
-  intact = checkpointer.latest_intact()
-  checkpointer.close()
-  if intact is None:
-    raise PrunejaxError(f'{workdir}/checkpoints holds no intact checkpoint; run the config again.')
-  run = Run(ml_collections.ConfigDict(intact[1]['config']), workdir, announce=False, lock=False)
+  """The NNX model (eval mode) of the finished run in ``workdir``: exactly the network its summary
+  describes (refused in one line while it trains, or when that checkpoint is damaged)."""
+  finished = finished_checkpoint(workdir)
+  run = Run(ml_collections.ConfigDict(finished.meta['config']), finished.workdir, announce=False, lock=False,
+            checkpoint=(finished.number, finished.meta))
   try:
     defs, params, model_state = run.saved_network()
   finally:
@@ -34,16 +30,13 @@ def load(workdir: str | pathlib.Path) -> nnx.Module:
 
 
 def network_of(run: Run, workdir: str | pathlib.Path) -> tuple[ModelDefs, object, object]:
-  """(defs, params, model_state) of the latest intact checkpoint in ``workdir``, a run of the same
-  unshrunk model as ``run`` (e.g. a pretrained or deployed network to start from); refused in one line
-  otherwise. No second copy of the dataset is loaded."""
-  workdir = pathlib.Path(workdir)
+  """(defs, params, model_state) of the finished run in ``workdir`` (the checkpoint its summary describes),
+  a run of the same unshrunk model as ``run`` (e.g. a pretrained or deployed network to start from);
+  refused in one line otherwise. No second copy of the dataset is loaded."""
+  finished = finished_checkpoint(workdir)
+  workdir, number, meta = finished.workdir, finished.number, finished.meta
   checkpointer = Checkpointer(workdir / 'checkpoints', read_only=True)
   try:
-    intact = checkpointer.latest_intact()
-    if intact is None:
-      raise PrunejaxError(f'{workdir} holds no checkpoint; train it first.')
-    number, meta = intact
     config = meta['config']
     if (meta['keep'] or config['model'] != run.config.model or config['dataset'] != run.config.dataset
         or config['model_kwargs'] != run.config.model_kwargs.to_dict()):

@@ -1,9 +1,13 @@
 """Metrics to ``metrics.jsonl`` (one JSON object per record) and TensorBoard event files."""
 
 import json
+import os
 import pathlib
+import sys
 
 import tensorboardX
+
+from prunejax.errors import PrunejaxError
 
 
 class MetricsLog:
@@ -13,9 +17,10 @@ class MetricsLog:
     workdir = pathlib.Path(workdir)
     self.path = workdir / 'metrics.jsonl'
     if self.path.exists():
-      kept = [line for line in self.path.read_text().splitlines()
-              if line.strip() and json.loads(line).get('step', 0) <= resume_step]
-      self.path.write_text(''.join(line + '\n' for line in kept))
+      kept = [json.dumps(record) for record in _records(self.path) if record.get('step', 0) <= resume_step]
+      partial = self.path.with_suffix('.jsonl.tmp')  # replaced in one step: a crash here loses no record
+      partial.write_text(''.join(line + '\n' for line in kept))
+      os.replace(partial, self.path)
     self._file = self.path.open('a')
     self._tensorboard = tensorboardX.SummaryWriter(str(workdir / 'tensorboard'))
 
@@ -30,6 +35,23 @@ class MetricsLog:
   def close(self) -> None:
     self._file.close()
     self._tensorboard.close()
+
+
+def _records(path: pathlib.Path) -> list[dict]:
+  """The records of ``path``; a torn last line (a crash mid-write) is dropped with a warning, since the
+  log must never stop a resume. A damaged line before the last is no torn write: one-line refusal."""
+  lines = [line for line in path.read_text(errors='replace').splitlines() if line.strip()]
+  records = []
+  for number, line in enumerate(lines, 1):
+    try:
+      records.append(json.loads(line))
+    except ValueError:
+      if number < len(lines):
+        raise PrunejaxError(f'{path} line {number} is not JSON (the log was edited or damaged); move the file '
+                            'away to resume without the earlier records.') from None
+      print(f'warning: {path}: dropped a torn last line (a crash mid-write): {line[:60]!r}', file=sys.stderr,
+            flush=True)
+  return records
 
 
 def _plain(value):

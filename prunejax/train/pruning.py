@@ -20,55 +20,16 @@ from flax import nnx
 from prunejax import core
 from prunejax.data.pipeline import Splits, gather_batch
 from prunejax.errors import PrunejaxError
+from prunejax.train.pruning_settings import SCHEDULED
 from prunejax.train.state import ModelDefs, TrainState
 from prunejax.train.steps import cross_entropy
 
-SCHEDULED = ('magnitude',)
-# BatchNorm while the data scorers (SNIP, GraSP) take their gradients: 'train' normalises with the score
-# batch's statistics, as the first training step will; 'eval' uses the running statistics (at
-# initialisation mean 0, variance 1: BatchNorm is then nearly the identity), as the SynFlow authors'
-# reference code does. SynFlow itself always runs in eval mode (its input is a single all-ones example).
-SCORE_MODES = ('train', 'eval')  # pruned during training on a schedule; every other scorer prunes at init
-SYNFLOW_LOOPS = ('auto', 'xla', 'host')  # SynFlow's rounds: one XLA while loop, or one host step each
-
-
-def check_pruning_config(cfg: ml_collections.ConfigDict) -> None:
-  """Start-up checks of ``config.pruning`` (the regex is checked once the params exist)."""
-  if cfg.method == 'none':
-    if cfg.sparsity:
-      raise PrunejaxError(f'config.pruning.sparsity={cfg.sparsity} has no effect with pruning.method=none; '
-                          'set pruning.method (magnitude, snip, ...) or leave sparsity at 0.')
-    return
-  core.SCORERS.check(cfg.method)
-  core.check_sparsity(cfg.sparsity)
-  if cfg.scope not in core.SCOPES:
-    raise PrunejaxError(f'config.pruning.scope={cfg.scope!r} is unknown; choose one of {core.SCOPES}.')
-  if cfg.distribution not in core.DISTRIBUTIONS:
-    raise PrunejaxError(f'config.pruning.distribution={cfg.distribution!r} is unknown; choose one of '
-                        f'{core.DISTRIBUTIONS}.')
-  if cfg.scope == 'global' and (cfg.distribution != 'uniform' or cfg.get('per_layer')):
-    raise PrunejaxError('config.pruning.distribution and per_layer apply to scope=layerwise; a global '
-                        'threshold decides each layer\'s share itself.')
-  schedule(cfg)  # validates kind and steps
-  if cfg.score_mode not in SCORE_MODES:
-    raise PrunejaxError(f'config.pruning.score_mode={cfg.score_mode!r} must be one of {SCORE_MODES}.')
-  if cfg.synflow_precision not in ('auto',) + core.SYNFLOW_PRECISIONS:
-    raise PrunejaxError(f'config.pruning.synflow_precision={cfg.synflow_precision!r} must be auto or one of '
-                        f'{core.SYNFLOW_PRECISIONS}.')
-  if cfg.synflow_loop not in SYNFLOW_LOOPS:
-    raise PrunejaxError(f'config.pruning.synflow_loop={cfg.synflow_loop!r} must be one of {SYNFLOW_LOOPS}.')
-  if cfg.grasp_over not in ('prunable', 'all'):
-    raise PrunejaxError(f"config.pruning.grasp_over={cfg.grasp_over!r} must be 'prunable' or 'all'.")
-  if cfg.method not in SCHEDULED and (cfg.begin_step != 0 or cfg.schedule != 'one_shot'):
-    raise PrunejaxError(f'config.pruning.method={cfg.method!r} prunes at initialisation: set '
-                        'schedule=one_shot and begin_step=0 (use magnitude to prune during training).')
-
-
 def synflow_loop(setting: str, forward, params, input_shape) -> str:
   """``auto``: SynFlow's rounds in one XLA while loop, except on CPU when its network still holds
-  convolutions after they became products (grouped, depthwise ones): VGG-16's 100 rounds take 0.81x the
-  host-driven time in the loop and ResNet-20's 20 rounds 0.93x, but MobileNetV2's 10 take 2.9x
-  (2026-12-02; the loop also spares each round's fresh buffers, ~35 k page faults a float64 VGG-16 round)."""
+  convolutions after they became products (grouped, depthwise ones): once every convolution is a matrix
+  product the loop is faster than driving the rounds from the host (it also keeps its buffers, where each
+  host-driven round touches fresh ones), but XLA's CPU backend runs the remaining depthwise and grouped
+  convolutions more slowly inside a while loop. scripts/benchmark_synflow.py times both ways."""
   if setting != 'auto':
     return setting
   if jax.default_backend() != 'cpu':

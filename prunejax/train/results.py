@@ -4,6 +4,7 @@ method's own), a final record in ``metrics.jsonl``, and ``plots/*.png``."""
 import json
 import math
 import pathlib
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -12,8 +13,9 @@ import ml_collections
 from prunejax import core, edge
 from prunejax.errors import PrunejaxError
 from prunejax.report import plot_runs
-from prunejax.train.checkpoints import Checkpointer
+from prunejax.train.finished import finished_checkpoint
 from prunejax.train.runner import Run, fingerprint
+from prunejax.train.workdir_lock import holder
 
 
 def measured_sparsity(params, include: str = core.DEFAULT_INCLUDE,
@@ -69,6 +71,7 @@ def write_summary(run: Run, method: str, extra: dict[str, Any] | None = None,
                         'lower config.optimizer.learning_rate and use a new --workdir.')
   run.log.write(int(run.state.step), {f'final_{k}': v for k, v in summary.items()
                                       if isinstance(v, (int, float)) and not isinstance(v, bool)})
+  summary['checkpoint'] = run.final_checkpoint()
   run.close(release=False)
   (run.workdir / 'summary.json').write_text(json.dumps(summary, indent=2) + '\n')
   if config.get('plots', True):
@@ -78,13 +81,16 @@ def write_summary(run: Run, method: str, extra: dict[str, Any] | None = None,
 
 
 def finished_summary(workdir: pathlib.Path, config: ml_collections.ConfigDict) -> dict | None:
-  """The summary of a run of ``config`` that finished in ``workdir`` (read, not re-evaluated), else None."""
-  path = workdir / 'summary.json'
-  if not path.exists() or not (workdir / 'checkpoints').is_dir():
+  """The summary of a run of ``config`` that finished in ``workdir`` (read, not re-evaluated), else None:
+  also when another process is training there, or the checkpoint the summary names is damaged (said in
+  a warning; running ``config`` there again resumes from the newest intact checkpoint and rewrites it)."""
+  if not (workdir / 'summary.json').exists() or not (workdir / 'checkpoints').is_dir() or holder(workdir):
     return None
-  checkpointer = Checkpointer(workdir / 'checkpoints', read_only=True)
-  meta = checkpointer.latest_meta()
-  checkpointer.close()
-  if meta is None or meta.get('fingerprint') != json.loads(json.dumps(fingerprint(config))):
+  try:
+    finished = finished_checkpoint(workdir)
+  except PrunejaxError as e:
+    print(f'warning: {e}', file=sys.stderr, flush=True)
     return None
-  return json.loads(path.read_text())
+  if finished.meta.get('fingerprint') != json.loads(json.dumps(fingerprint(config))):
+    return None
+  return finished.summary

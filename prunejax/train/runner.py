@@ -36,7 +36,7 @@ from prunejax import structure
 from prunejax.errors import PrunejaxError
 from prunejax.models import create_model
 from prunejax.train import sharding
-from prunejax.train.checkpoints import Checkpointer
+from prunejax.train.checkpoints import Checkpointer, digest, state_digest
 from prunejax.train.cursor import Cursor
 from prunejax.train.memory import update_step_bytes
 from prunejax.train.metrics_log import MetricsLog
@@ -71,14 +71,17 @@ class Run:
   """One run of a method: data and views on the device, the network, its training state and the log."""
 
   def __init__(self, config: ml_collections.ConfigDict, workdir: str | pathlib.Path, announce: bool = True,
-               lock: bool = True):
+               lock: bool = True, checkpoint: tuple[int, dict] | None = None):
     """``lock``: hold the workdir for this process until ``close`` (False: read a run only — no metrics
-    log, checkpoints opened read-only — so a reader never disturbs a process training there)."""
+    log, checkpoints opened read-only — so a reader never disturbs a process training there).
+    ``checkpoint``: (number, record) of an already verified checkpoint to start from instead of the newest
+    intact one (a reader taking exactly the checkpoint a summary describes)."""
     self.config = config
     self.workdir = pathlib.Path(workdir)
     self.read_only = not lock
     self._checkpointer = None
     self.log = None
+    created = not self.workdir.exists()
     try:
       self.workdir.mkdir(parents=True, exist_ok=True)
       if not os.access(self.workdir, os.W_OK | os.X_OK):
@@ -90,12 +93,16 @@ class Run:
     if lock:
       self._lock.enter_context(workdir_lock(self.workdir))
     try:
-      self._set_up(config, announce)
+      self._set_up(config, announce, checkpoint)
     except BaseException:
       self.close()  # Orbax's threads, the log files and the lock: nothing outlives a refused run
+      if created and [p.name for p in self.workdir.iterdir()] == ['.lock']:
+        (self.workdir / '.lock').unlink()  # nor a workdir that holds nothing but the lock it made
+        self.workdir.rmdir()
       raise
 
-  def _set_up(self, config: ml_collections.ConfigDict, announce: bool) -> None:
+  def _set_up(self, config: ml_collections.ConfigDict, announce: bool, checkpoint: tuple[int, dict] | None
+              ) -> None:
     self.mesh = sharding.data_mesh(config.num_devices)
     sharding.check_batch_divisible(config.batch_size, self.mesh)
     sharding.check_batch_divisible(config.eval_batch_size, self.mesh, 'config.eval_batch_size')
@@ -130,8 +137,9 @@ class Run:
     self._state: TrainState | None = None
     self.cursors: dict[str, Cursor] = {}
     self.fingerprint = fingerprint(config)
-    intact = self.checkpointer.latest_intact() if (self.workdir / 'checkpoints').exists() else None
+    intact = checkpoint or (self.checkpointer.latest_intact() if (self.workdir / 'checkpoints').exists() else None)
     self._saved_number, self._saved = intact if intact else (None, None)
+    self._latest = (self._saved_number, self._saved)  # the newest checkpoint written or read: what holds the state
     if self._saved is not None:
       self.checkpointer.check_fingerprint(self._saved, self.fingerprint, self._saved_number)
     self.results: list[Any] = list(self._saved['results']) if self._saved else []
@@ -496,9 +504,11 @@ class Run:
       raise PrunejaxError(self._diverged(int(self._state.step)))
 
   def _diverged(self, step: int) -> str:
-    return (f'training diverged by step {step} (loss is not finite); the last good checkpoint is kept: '
-            f'lower config.optimizer.learning_rate (now {self.config.optimizer.learning_rate}) and use a new '
-            '--workdir.')
+    number, meta = self._latest
+    kept = ('no checkpoint was written before it' if meta is None else
+            f'checkpoint {number} (step {meta["step"]}) is the last good one')
+    return (f'training diverged by step {step} (loss is not finite); {kept}: lower '
+            f'config.optimizer.learning_rate (now {self.config.optimizer.learning_rate}) and use a new --workdir.')
 
   def _write(self, step: int, record: dict, view: data_lib.View) -> None:
     """Writes ``record`` with the examples seen, plus phase, params (and units per shrunk group), batch
@@ -533,7 +543,17 @@ class Run:
             'keep': {name: [int(i) for i in indices] for name, indices in self.keep.items()},
             'batch_size': self.batch_size, 'cursors': {k: c.to_json() for k, c in self.cursors.items()},
             'notes': self.notes, 'memory': self.memory}
-    self.checkpointer.save(self.state, meta)
+    number = self.checkpointer.save(self.state, meta)
+    self._latest = (number, self.checkpointer.saved_meta)
+
+  def final_checkpoint(self) -> dict:
+    """{number, step, digest} of the checkpoint that holds the current state, saved now if none does:
+    what a summary names, so a reader takes exactly the network the summary describes."""
+    number, meta = self._latest
+    if meta is None or meta.get('digest') != digest(self.state):
+      self._save()
+      number, meta = self._latest
+    return {'number': number, 'step': int(meta['step']), 'digest': state_digest(meta['digest'])}
 
   def close(self, release: bool = True) -> None:
     """Waits for the last checkpoint and closes the log; ``release``: also the workdir (False: the caller
@@ -541,11 +561,13 @@ class Run:
     try:
       if self._checkpointer is not None:
         self._checkpointer.close()
-      if self.log is not None:
-        self.log.close()
     finally:
-      if release:
-        self.release()
+      try:
+        if self.log is not None:
+          self.log.close()
+      finally:
+        if release:
+          self.release()
 
   def release(self) -> None:
     """Lets another process have the workdir."""

@@ -29,6 +29,25 @@ def workdir_lock(workdir: str | pathlib.Path, wait: bool = False):
       _HELD.pop(path)[0].close()  # closing the file releases the lock
 
 
+def holder(workdir: str | pathlib.Path) -> str | None:
+  """Who holds ``workdir``'s lock, when another process does (e.g. 'process 123'); None when nobody or
+  this process does. Touches nothing: a reader of a read-only workdir can ask."""
+  path = pathlib.Path(workdir).resolve()
+  if path in _HELD:
+    return None
+  try:
+    handle = open(path / '.lock', 'r', encoding='utf-8')  # pylint: disable=consider-using-with
+  except OSError:
+    return None  # no lock file: nobody ever trained here under a lock
+  with handle:
+    try:
+      fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+      return handle.read().strip() or 'another process'
+    fcntl.flock(handle, fcntl.LOCK_UN)
+  return None
+
+
 def _acquire(path: pathlib.Path, workdir, wait: bool):
   try:
     path.mkdir(parents=True, exist_ok=True)

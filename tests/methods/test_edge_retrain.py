@@ -136,8 +136,8 @@ def test_the_deployment_is_shared_and_its_summary_read(edge_config, tmp_path):
     ('shift', 'blur', "shift='blur' is unknown"),
     ('sparsity', 1.0, r'sparsity=1.0 must be in \(0, 1\)'),
     ('prune_window', (0.6, 0.1), r'prune_window=\(0.6, 0.1\) must be'),
-    ('batch_size', 500, r'batch_size=500 must be in \[1, new_examples=100\]'),
-    ('distill_weight', 2.0, 'distill_weight must be in'),
+    ('batch_size', 500, r'batch_size=500 must be at most new_examples=100'),
+    ('distill_weight', 2.0, r'distill_weight=2.0 must be in \[0, 1\]'),
 ])
 def test_bad_settings_fail_at_start_up(edge_config, tmp_path, field, value, message):
   edge_config.edge_retrain[field] = value

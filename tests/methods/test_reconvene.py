@@ -175,10 +175,10 @@ def test_training_keeps_the_masks_fixed(reconvene_config, tmp_path, upai):
 
 
 @pytest.mark.parametrize('field,value,message', [
-    ('sensitivity', 'loss', "sensitivity='loss' must be one of"),
-    ('reinit', 'all', "reinit='all' must be one of"),
+    ('sensitivity', 'loss', "sensitivity='loss' is unknown; choose one of"),
+    ('reinit', 'all', "reinit='all' is unknown; choose one of"),
     ('upai', 'obd', 'obd'),
-    ('count', -1, 'count=-1 must be an integer'),
+    ('count', -1, 'count=-1 must be >= 0'),
 ])
 def test_bad_settings_are_refused_in_one_line(reconvene_config, tmp_path, field, value, message):
   reconvene_config.reconvene[field] = value

@@ -11,14 +11,25 @@ def test_the_tiny_config_is_valid(tiny_config):
 @pytest.mark.parametrize('field,value,message', [
     ('model', 'alexnet', "unknown model 'alexnet'"),
     ('dataset', 'imagenet', "unknown dataset 'imagenet'"),
-    ('batch_size', 0, 'config.batch_size=0 must be a positive integer'),
-    ('batch_size', 12.5, 'config.batch_size=12.5 must be a positive integer'),
-    ('num_epochs', -1, 'config.num_epochs=-1 must be a positive integer'),
-    ('optimizer.learning_rate', -0.1, 'learning_rate=-0.1 must be a finite number > 0'),
-    ('optimizer.learning_rate', float('nan'), 'learning_rate=nan must be a finite number > 0'),
+    ('batch_size', 0, 'config.batch_size=0 must be >= 1'),
+    ('batch_size', 12.5, 'config.batch_size=12.5 must be an integer'),
+    ('num_epochs', -1, 'config.num_epochs=-1 must be >= 1'),
+    ('optimizer.learning_rate', -0.1, 'learning_rate=-0.1 must be > 0'),
+    ('optimizer.learning_rate', float('nan'), 'learning_rate=nan must be a number (finite)'),
     ('optimizer.name', 'lion', "optimizer.name='lion' is unknown"),
     ('optimizer.schedule', 'linear', "schedule='linear' is unknown"),
     ('validation_fraction', 1.0, 'validation_fraction=1.0 must be in'),
+    ('keep_checkpoints', 0, 'config.keep_checkpoints=0 must be >= 1; newest checkpoints kept: at least 1'),
+    ('keep_checkpoints', -1, 'config.keep_checkpoints=-1 must be >= 1'),
+    ('num_devices', -1, 'config.num_devices=-1 must be >= 0; 0 -> all visible devices'),
+    ('progress_every_seconds', -1, 'config.progress_every_seconds=-1 must be >= 0'),
+    ('optimizer.warmup_epochs', -5.0, 'config.optimizer.warmup_epochs=-5.0 must be >= 0'),
+    ('optimizer.warmup_epochs', 2.0, 'warmup_epochs=2.0 leaves no training after warm-up (num_epochs=2)'),
+    ('optimizer.decay_factor', -1.0, 'config.optimizer.decay_factor=-1.0 must be in (0, 1]'),
+    ('optimizer.decay_factor', 1e5, 'config.optimizer.decay_factor=100000.0 must be in (0, 1]'),
+    ('optimizer.decay_epochs', (5, -1), 'config.optimizer.decay_epochs=(5, -1) must be >= 0'),
+    ('optimizer.momentum', 1.0, 'config.optimizer.momentum=1.0 must be in [0, 1)'),
+    ('seed', 1.5, 'config.seed=1.5 must be an integer'),
 ])
 def test_bad_values_fail_with_one_line_naming_the_field(tiny_config, field, value, message):
   with tiny_config.unlocked(), tiny_config.ignore_type():
@@ -31,17 +42,19 @@ def test_bad_values_fail_with_one_line_naming_the_field(tiny_config, field, valu
 
 
 @pytest.mark.parametrize('field,value,message', [
-    ('method', 'obd', "unknown pruning method 'obd'.*config.pruning.method"),
+    ('method', 'obd', r"config.pruning.method='obd' is unknown; choose one of \('none', "),
     ('sparsity', 1.0, r'sparsity=1.0 must be in \[0, 1\)'),
     ('sparsity', -0.5, r'sparsity=-0.5 must be in \[0, 1\)'),
     ('scope', 'blockwise', "scope='blockwise' is unknown"),
     ('distribution', 'gaussian', "distribution='gaussian' is unknown"),
     ('distribution', 'erk', 'apply to scope=layerwise'),
-    ('schedule', 'cosine', "unknown pruning schedule 'cosine'"),
-    ('score_mode', 'inference', "score_mode='inference' must be one of"),
-    ('grasp_over', 'kernels', "grasp_over='kernels' must be 'prunable' or 'all'"),
-    ('synflow_precision', 'float16', "synflow_precision='float16' must be auto or one of"),
-    ('synflow_loop', 'gpu', "synflow_loop='gpu' must be one of"),
+    ('schedule', 'cosine', "schedule='cosine' is unknown"),
+    ('score_mode', 'inference', "score_mode='inference' is unknown"),
+    ('grasp_over', 'kernels', "grasp_over='kernels' is unknown"),
+    ('synflow_precision', 'float16', "synflow_precision='float16' is unknown"),
+    ('synflow_loop', 'gpu', "synflow_loop='gpu' is unknown"),
+    ('include', '(kernel', r'config.pruning.include=\'\(kernel\' is not a regular expression'),
+    ('grasp_temperature', 0.0, r'grasp_temperature=0.0 must be > 0'),
 ])
 def test_bad_pruning_values_fail_before_anything_runs(tiny_config, field, value, message):
   tiny_config.pruning.method = 'magnitude'
@@ -49,6 +62,13 @@ def test_bad_pruning_values_fail_before_anything_runs(tiny_config, field, value,
   with tiny_config.ignore_type():
     tiny_config.pruning[field] = value
   with pytest.raises(PrunejaxError, match=message):
+    check_config(tiny_config)
+
+
+def test_an_unknown_field_is_refused(tiny_config):
+  with tiny_config.unlocked():
+    tiny_config.num_epoch = 3
+  with pytest.raises(PrunejaxError, match=r"config has unknown fields \['num_epoch'\]"):
     check_config(tiny_config)
 
 

@@ -1,0 +1,27 @@
+"""``config.optimizer``: the optax optimizer and its learning-rate schedule."""
+
+import dataclasses
+from typing import ClassVar
+
+from prunejax.settings import Settings, setting
+
+OPTIMIZERS = ('sgd', 'adam', 'adamw')
+SCHEDULES = ('constant', 'cosine', 'step')
+
+
+@dataclasses.dataclass(frozen=True)
+class OptimizerSettings(Settings):
+  block: ClassVar[str] = 'config.optimizer'
+
+  name: str = setting('sgd', 'the optax optimizer', choices=OPTIMIZERS)
+  learning_rate: float = setting(0.05, 'the peak learning rate (e.g. 0.1 for SGD, 1e-3 for Adam)',
+                                 low=0, low_open=True)
+  momentum: float = setting(0.9, 'SGD momentum', low=0, high=1, high_open=True)
+  nesterov: bool = setting(True, 'SGD: Nesterov momentum')
+  weight_decay: float = setting(1e-4, 'decoupled for adamw, added to the gradient otherwise; kernels only',
+                                low=0)
+  schedule: str = setting('cosine', 'the learning rate over training, after warm-up', choices=SCHEDULES)
+  warmup_epochs: float = setting(0.0, 'linear warm-up from 0, in epochs', low=0)
+  decay_epochs: tuple[float, ...] = setting((), "schedule='step': epochs at which the rate decays", low=0)
+  decay_factor: float = setting(0.1, "schedule='step': factor applied at each decay epoch",
+                                low=0, low_open=True, high=1)
