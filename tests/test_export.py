@@ -45,6 +45,8 @@ def test_bad_requests_fail_in_one_line(tmp_path):
     export.export_run(tmp_path, 'tflite')
   with pytest.raises(PrunejaxError, match="--format 'onnx' is unknown"):
     export.export_run(tmp_path, 'onnx')
+  with pytest.raises(PrunejaxError, match='--batch 0 must be a positive batch size'):
+    export.export_run(tmp_path, 'tflite', batch=0)
 
 
 def test_an_op_the_runtime_lacks_is_one_line():

@@ -15,10 +15,17 @@ _is_none = lambda x: x is None
 
 
 def kept_count(density, size: int):
-  """round(density x size): exact in Python for a concrete density (float32 is not, past 2^24)."""
+  """round(density x size): exact in Python for a concrete density (float32 is not, past 2^24); a traced
+  density is clipped to [0, 1] (a concrete one out of range is refused by the callers)."""
   if isinstance(density, (int, float)):
     return jnp.int32(int(round(density * size)))
-  return jnp.round(density * size).astype(jnp.int32)
+  return jnp.round(jnp.clip(density, 0.0, 1.0) * size).astype(jnp.int32)
+
+
+def _nan_lowest(scores: jax.Array) -> jax.Array:
+  """NaN scores (from NaN weights) ranked below every other score: pruned first, never kept as the most
+  important (their keys would sort above +inf)."""
+  return jnp.where(jnp.isnan(scores), -jnp.inf, scores)
 
 
 def ones_masks(params, selected):
@@ -34,13 +41,14 @@ def masks_layerwise(scores, densities):
   for d in jax.tree.leaves(densities, is_leaf=_is_none):
     if isinstance(d, (int, float)) and not 0.0 <= d <= 1.0:
       raise PrunejaxError(f'density {d} must be in [0, 1] (the kept fraction of a leaf).')
-  leaves = [None if d is None else topk.top_k_masks([s], kept_count(d, s.size))[0]
+  leaves = [None if d is None else topk.top_k_masks([_nan_lowest(s)], kept_count(d, s.size))[0]
             for d, s in zip(jax.tree.leaves(densities, is_leaf=_is_none), jax.tree.leaves(scores))]
   return jax.tree.unflatten(jax.tree.structure(scores), leaves)
 
 
 def masks_global(scores, selected, sparsity):
-  """One threshold across selected leaves: exactly round((1 - sparsity) x total) kept (sparsity may be traced).
+  """One threshold across selected leaves: exactly round((1 - sparsity) x total) kept (sparsity may be traced:
+  then clipped to [0, 1]; NaN scores rank lowest).
 
   Ties at the threshold are broken by position (earlier leaves, then earlier entries, kept first). The
   SynFlow authors' reference code removes the int(sparsity x total) lowest (``kthvalue`` threshold,
@@ -50,7 +58,10 @@ def masks_global(scores, selected, sparsity):
   if isinstance(sparsity, (int, float)) and not 0.0 <= sparsity <= 1.0:
     raise PrunejaxError(f'sparsity={sparsity} must be in [0, 1] (the fraction of selected weights removed).')
   flags = jax.tree.leaves(selected)
-  chosen = [s for s, f in zip(jax.tree.leaves(scores), flags) if f]
+  chosen = [_nan_lowest(s) for s, f in zip(jax.tree.leaves(scores), flags) if f]
+  if not chosen:
+    raise PrunejaxError('masks_global got no selected leaf (selected marks none of the scores); select the '
+                        'leaves to prune, e.g. with core.select_leaves(params, include, exclude).')
   total = sum(s.size for s in chosen)
   kept = iter(topk.top_k_masks(chosen, kept_count(1.0 - sparsity, total)))
   leaves = [next(kept) if f else None for f in flags]

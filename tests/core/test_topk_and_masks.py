@@ -172,3 +172,25 @@ def test_bracketed_selection_is_exact_on_large_inputs(kind):
       kept = np.concatenate([np.asarray(m) for m in select(parts, jnp.int32(k))])
     assert kept.sum() == k
     np.testing.assert_array_equal(np.flatnonzero(kept), np.sort(order[:k]))
+
+
+def test_nan_scores_are_pruned_first_never_kept():
+  scores = {'a': jnp.array([0.5, jnp.nan, 2.0, -jnp.nan, 1.0])}
+  kept = core.masks_global(scores, {'a': True}, 0.6)['a']  # two of five kept
+  np.testing.assert_array_equal(kept, [False, False, True, False, True])
+  kept = core.masks_layerwise(scores, {'a': 0.6})['a']  # three of five
+  np.testing.assert_array_equal(kept, [True, False, True, False, True])
+
+
+def test_no_selected_leaf_is_one_line():
+  with pytest.raises(PrunejaxError, match='masks_global got no selected leaf'):
+    core.masks_global({}, {}, 0.5)
+
+
+def test_a_traced_sparsity_out_of_range_is_clipped():
+  scores = {'a': jnp.arange(10.0)}
+  at = jax.jit(lambda s: core.masks_global(scores, {'a': True}, s)['a'])
+  np.testing.assert_array_equal(at(1.7), np.zeros(10, bool))
+  np.testing.assert_array_equal(at(-0.5), np.ones(10, bool))
+  with pytest.raises(PrunejaxError, match=r'sparsity=1.7 must be in \[0, 1\]'):
+    core.masks_global(scores, {'a': True}, 1.7)

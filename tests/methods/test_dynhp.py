@@ -99,3 +99,15 @@ def test_small_dense_trains_dynhps_final_shape_from_scratch(dynhp_config, tmp_pa
   config.small_dense.widths_from = str(tmp_path / 'nowhere')
   with pytest.raises(PrunejaxError, match='widths_from=.*must be the --workdir of a finished run'):
     methods.train_and_evaluate(config, tmp_path / 'small2')
+
+
+def test_a_target_the_schedule_ends_before_is_a_warning_in_the_summary(dynhp_config, tmp_path):
+  probe = Run(dynhp_config, tmp_path / 'probe')
+  total = probe.reference_steps_per_epoch * dynhp_config.num_epochs
+  probe.close()
+  # Four prunes of 15% remove at most 192 of 400 units: enough by the start-up bound (no unit set frees
+  # more than its units free alone), never enough in fact (hidden units' weights are shared).
+  dynhp_config.dynhp.update({'rate': 0.15, 'prune_every': 10, 'begin_step': total - 35})
+  summary = methods.train_and_evaluate(dynhp_config, tmp_path / 'run')
+  assert summary['num_prunes'] == 4 and summary['params_final'] > summary['target_params']
+  assert summary['warning'].startswith(f'compression {summary["compression"]:.2f} misses target_compression=8.0')

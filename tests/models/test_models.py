@@ -59,6 +59,14 @@ def test_batchnorm_statistics_move_in_train_mode_only():
     assert moved == should_move, mode
 
 
+@pytest.mark.parametrize('name,kwargs', [('mlp', {'hidden': (0, 10)}), ('mlp', {'hidden': (10, 0)}),
+                                         ('resnet20', {'width': 0})])
+def test_a_zero_width_is_one_line(name, kwargs):
+  with pytest.raises(PrunejaxError, match=rf'bad config.model_kwargs .* for model {name!r}.*width') as error:
+    models.create_model(name, (28, 28, 1), 10, **kwargs)
+  assert '\n' not in str(error.value)
+
+
 def test_unknown_model_and_bad_kwargs_fail_clearly():
   with pytest.raises(PrunejaxError, match="unknown model 'resnet18'.*lenet5"):
     models.create_model('resnet18', (32, 32, 3), 10)
