@@ -4,7 +4,9 @@
 overrides against the config file first and names the field and its nearest existing ones.
 """
 
+import dataclasses
 import difflib
+import importlib
 import errno
 import os
 import runpy
@@ -18,6 +20,32 @@ from prunejax.errors import PrunejaxError, StorageError
 
 
 _FULL_OR_READ_ONLY = (errno.ENOSPC, errno.EROFS, errno.EDQUOT, errno.EACCES)
+
+
+# The settings classes a config's fields come from, in the order a reader meets them (--help lists them).
+SETTINGS = ('prunejax.train.run_settings:RunSettings', 'prunejax.train.optimizer_settings:OptimizerSettings',
+            'prunejax.train.pruning_settings:PruningSettings', 'prunejax.edge.settings:EdgeSettings',
+            'prunejax.methods.dynhp_settings:DynHPSettings',
+            'prunejax.methods.reconvene_settings:ReconveneSettings',
+            'prunejax.methods.adapt_settings:AdaptSettings',
+            'prunejax.methods.edge_retrain_settings:EdgeRetrainSettings',
+            'prunejax.methods.small_dense_settings:SmallDenseSettings')
+
+
+def help_text(command_module: str) -> str:
+  """The command's docstring and flags and, for a command that takes ``--config``, every config field with
+  its default and meaning (absl's own --help exits 1 and knows no config fields)."""
+  parts = [(sys.modules[command_module].__doc__ or '').strip(), '', 'flags:',
+           flags.FLAGS.module_help(command_module) or '  (none)']
+  if any(flag.name == 'config' for flag in flags.FLAGS.get_flags_for_module(command_module)):
+    parts += ['', 'config fields (override any with --config.<field>=value; docs/configs.md has ranges):']
+    for name in SETTINGS:
+      module, cls = name.split(':')
+      settings = getattr(importlib.import_module(module), cls)
+      for field in dataclasses.fields(settings):
+        default = field.default if field.default is not dataclasses.MISSING else field.default_factory()
+        parts.append(f'  {settings.block}.{field.name} = {default!r}: {field.metadata["help"]}')
+  return '\n'.join(parts)
 
 
 def _end_at_once(line: str) -> None:
@@ -71,6 +99,9 @@ def run(main: Callable[[list[str]], None], command_module: str = '__main__') -> 
     main_module.__doc__ = module.__doc__
     for flag in flags.FLAGS.get_flags_for_module(command_module):
       flags.FLAGS.register_key_flag_for_module(sys.argv[0], flag)
+  if any(arg in ('--help', '-h', '-?', '--helpshort') for arg in sys.argv[1:]):
+    print(help_text(command_module))
+    sys.exit(0)
   errors = override_errors(sys.argv[1:])
   if errors:
     sys.exit(f'error: {errors[0]}')

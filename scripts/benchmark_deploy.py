@@ -31,8 +31,8 @@ def measure(name, fns, flops_ratio, shape):
   from prunejax.export import TfliteRunner, to_tflite  # pylint: disable=g-import-not-at-top
   rows = []
   for batch in (1, 64):
-    # One flatbuffer per batch size, as a deployment has: LiteRT 2.3's XNNPACK runs a file whose batch
-    # dimension is resized at run time 3x slower (ResNet-20, batch 64, 1 thread: 75 ms against 25 ms fixed).
+    # One flatbuffer per batch size, as a deployment has: LiteRT's XNNPACK runs a file whose batch
+    # dimension is resized at run time slower than one converted at that batch (export measures both).
     blobs = [to_tflite(fn, shape, batch) for fn in fns]
     runtimes = {'xla': [jax.jit(fn) for fn in fns]}
     for interpreter in _INTERPRETERS.value:  # 'tflite' is LiteRT's interpreter, 'tflite_tf' TensorFlow's

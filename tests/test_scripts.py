@@ -7,6 +7,7 @@ import sys
 
 import pytest
 
+from prunejax.methods import train_and_evaluate
 from tests.conftest import REPO
 
 
@@ -66,8 +67,10 @@ def test_console_scripts_are_installed_and_describe_their_flags():
                      ('profile', 'JSON output (default runs/profile/<config>.json).')):
     out = subprocess.run([str(bin_dir / f'prunejax-{name}'), '--help'], capture_output=True, text=True,
                          timeout=120, cwd=REPO)
-    assert out.returncode == 1 and not out.stderr, out.stderr[-2000:]  # absl's --help exits with 1
+    assert out.returncode == 0 and not out.stderr, out.stderr[-2000:]
     assert f'prunejax-{name}' in out.stdout and flag in out.stdout
+    # A command that takes a config lists its fields with their defaults (from the settings classes).
+    assert ('config.optimizer.learning_rate = 0.05: ' in out.stdout) == (name in ('train', 'profile'))
 
 
 def test_a_run_logged_to_a_file_prints_progress_lines(tmp_path):
@@ -93,3 +96,10 @@ def test_reproduce_refuses_an_accuracy_model_outside_the_mode_before_running_any
   assert out.returncode != 0 and not any(tmp_path.iterdir())
   assert out.stderr.strip().splitlines()[-1] == (
       "error: accuracy model(s) ['resnet20'] are not in this mode's accuracy grid; choose from ['lenet5'].")
+
+
+def test_export_prints_its_summary_and_nothing_on_stderr(tiny_config, tmp_path):
+  train_and_evaluate(tiny_config, tmp_path)
+  out = run('scripts/export.py', '--workdir', str(tmp_path), '--format', 'tflite', '--batch', '4')
+  assert out.returncode == 0 and out.stderr == '', out.stderr[-2000:]  # no TensorFlow C++ lines
+  assert json.loads(out.stdout)['source']['step'] == json.loads((tmp_path / 'summary.json').read_text())['steps']

@@ -6,6 +6,7 @@ prunejax-export --workdir runs/default [--format tflite|stablehlo] [--quantize] 
 """
 
 import json
+import os
 
 from absl import flags, logging
 
@@ -24,6 +25,7 @@ def main(argv):
   if not flags.FLAGS['verbosity'].present:
     logging.set_verbosity(logging.ERROR)
   edge.limit_cpu_threads(_THREADS.value)
+  os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')  # TensorFlow's C++ info and warning lines, per op
   from prunejax.export import export_run  # pylint: disable=g-import-not-at-top
   summary = export_run(_WORKDIR.value, _FORMAT.value, _QUANTIZE.value, _BATCH.value, _THREADS.value)
   print(json.dumps(summary, indent=2))

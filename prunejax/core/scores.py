@@ -98,16 +98,15 @@ def synflow_scores(forward: Callable, params, input_shape, precision: str = 'flo
     dtype = jnp.float64 if jax.config.jax_enable_x64 else jnp.float32
     abs_params = jax.tree.map(lambda p: jnp.abs(p).astype(dtype), params)
     total, grads = jax.value_and_grad(lambda p: jnp.sum(forward(p, ones_like(dtype))))(abs_params)
-  # Scaled by R's power of two rather than the largest score's: that took one more pass over every
-  # score (10 ms of VGG-16's 41 ms in float64). The bound is chosen at trace time: a lax.cond between
-  # the two took VGG-16's 100 rounds 4.6 -> 5.6 s.
+  # Scaled by R's power of two rather than the largest score's, which takes one more pass over every
+  # score. The bound is chosen at trace time: a lax.cond between the two is slower than either.
   scores = lambda: [jnp.abs(p * g) for p, g in zip(jax.tree.leaves(abs_params), jax.tree.leaves(grads))]
   bound = total
   if precision == 'float64' and total.dtype == jnp.float32:
     bound = jnp.max(jnp.stack([jnp.max(s) for s in scores()]))
   floor_log2 = jnp.where(bound > 0, jnp.floor(jnp.log2(jnp.where(bound > 0, bound, 1.0))), 0.0)
-  # ldexp makes the power of two exactly (exp2(-122.) is 2^-122 · 0.9999988 in float32); once, on a scalar:
-  # per score it took VGG-16's 100 rounds 4.6 -> 10 s.
+  # ldexp makes the power of two exactly (exp2 of a large negative integer is not exact in float32);
+  # once, on a scalar: applied to every score it is far slower.
   scale = jnp.ldexp(jnp.ones((), bound.dtype), -floor_log2.astype(jnp.int32))
   return jax.tree.unflatten(jax.tree.structure(grads), [(s * scale).astype(jnp.float32) for s in scores()])
 

@@ -7,12 +7,13 @@ the candidate placed where the counts at the bracket's ends say the k-th key lie
 that did not halve the bracket, so at most ~64 passes; typically a few), the first candidates placed by
 the spacing of a sorted sample of the keys. Ties at the threshold are broken deterministically by
 position (earlier entries kept first), so exactly k survive: one pass counts the ties of each row of
-entries, then the one row where the budget runs out is searched (bisecting positions took ~24 passes).
+entries, then the one row where the budget runs out is searched (bisecting positions takes many more
+passes).
 
-What a pass costs on XLA's CPU backend, measured over VGG-16's 14.7 M weights, decides its shape: it
-reads the float32 scores and recomputes their keys (two integer ops; storing them costs ~10 ms a pass),
-and counts in int16 per row of ``_CHUNK`` entries (~2 ms; an int32 count of a predicate is not
-vectorised: ~10 ms). The one max pass is int16 too: a uint32 max is not vectorised either.
+What a pass costs on XLA's CPU backend decides its shape: it reads the float32 scores and recomputes their
+keys (two integer ops: cheaper than storing them and reading them back), and counts in int16 per row of
+``_CHUNK`` entries (an int32 count of a predicate is not vectorised). The one max pass is int16 too: a
+uint32 max is not vectorised either. ``scripts/benchmark_synflow.py`` measures it.
 """
 
 import jax
@@ -28,7 +29,7 @@ def sortable_keys(x: jax.Array) -> jax.Array:
 
 
 # The search's candidates are first placed on every SAMPLE_STRIDE-th key, sorted (prime: a stride must
-# not alias with channel counts; VGG-16's 14.7 M weights give 61 k keys, sorted in ~2 ms).
+# not alias with channel counts; the sample is small enough that sorting it is cheap).
 SAMPLE_STRIDE = 241
 _SAMPLE_MIN_SIZE = 1 << 16  # below this many keys, search them without a sample
 _CHUNK = 4096  # entries per int16 partial count (at most 2^15 - 1)

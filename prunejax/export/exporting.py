@@ -3,8 +3,11 @@ to a runtime format, loads the file back in that runtime and checks it against t
 real test images, then times it. The exported function takes raw pixels (float32, 0–255, NHWC) and
 applies the run's normalisation itself: what a device feeds it."""
 
+import contextlib
 import json
+import os
 import pathlib
+import sys
 import time
 
 import jax
@@ -64,20 +67,21 @@ def export_run(workdir: str | pathlib.Path, fmt: str = 'tflite', quantize: bool 
   path = workdir / 'export' / f'model{"_int8" if quantize else ""}{SUFFIX[fmt]}'
   path.parent.mkdir(parents=True, exist_ok=True)
   path.write_bytes(blob)
-  runner = TfliteRunner(path.read_bytes(), threads) if fmt == 'tflite' else StableHloRunner(path.read_bytes())
-  summary = {'format': tag, 'file': str(path), 'file_bytes': len(blob), 'export_seconds': seconds,
-             'model': run.config.model, 'batch': 'any' if batch is None else batch, 'source': source,
-             **parity(runner, jax.jit(fn), run.splits.test.images, batch or 500)}
-  for size in ((1, 64) if batch is None else (batch,)):
-    x = np.zeros((size,) + shape, np.float32)
-    if fmt == 'tflite' and batch is None:
-      # LiteRT's XNNPACK runs a file resized to a batch ~3x slower than one converted at that batch
-      # (README, Export): both are reported, the fixed one as the latency a deployment at that batch gets.
-      summary[f'latency_ms_b{size}_resized'] = 1e3 * edge.median_latency(runner, x, repeats=repeats)
-      runner_at_size = TfliteRunner(convert(fn, shape, fmt, size, quantize), threads)
-      summary[f'latency_ms_b{size}'] = 1e3 * edge.median_latency(runner_at_size, x, repeats=repeats)
-    else:
-      summary[f'latency_ms_b{size}'] = 1e3 * edge.median_latency(runner, x, repeats=repeats)
+  with native_stderr_silenced():  # the runtimes' C++ lines (e.g. LiteRT's delegate) at their first calls
+    runner = TfliteRunner(path.read_bytes(), threads) if fmt == 'tflite' else StableHloRunner(path.read_bytes())
+    summary = {'format': tag, 'file': str(path), 'file_bytes': len(blob), 'export_seconds': seconds,
+               'model': run.config.model, 'batch': 'any' if batch is None else batch, 'source': source,
+               **parity(runner, jax.jit(fn), run.splits.test.images, batch or 500)}
+    for size in ((1, 64) if batch is None else (batch,)):
+      x = np.zeros((size,) + shape, np.float32)
+      if fmt == 'tflite' and batch is None:
+        # LiteRT's XNNPACK runs a file resized to a batch slower than one converted at that batch
+        # (docs/export.md): both are reported, the fixed one as the latency a deployment at that batch gets.
+        summary[f'latency_ms_b{size}_resized'] = 1e3 * edge.median_latency(runner, x, repeats=repeats)
+        runner_at_size = TfliteRunner(convert(fn, shape, fmt, size, quantize), threads)
+        summary[f'latency_ms_b{size}'] = 1e3 * edge.median_latency(runner_at_size, x, repeats=repeats)
+      else:
+        summary[f'latency_ms_b{size}'] = 1e3 * edge.median_latency(runner, x, repeats=repeats)
   (workdir / 'export' / f'{tag}_summary.json').write_text(json.dumps(summary, indent=2) + '\n')
   floor = INT8_AGREEMENT if quantize else FLOAT_AGREEMENT
   if summary['top1_agreement'] < floor:
@@ -87,10 +91,27 @@ def export_run(workdir: str | pathlib.Path, fmt: str = 'tflite', quantize: bool 
   return summary
 
 
+@contextlib.contextmanager
+def native_stderr_silenced():
+  """TensorFlow's converter and LiteRT write info and warning lines from C++ straight to file descriptor 2
+  (a dozen per conversion, not governed by TF_CPP_MIN_LOG_LEVEL): they go to /dev/null for the block.
+  Failures still reach the caller as Python exceptions."""
+  sys.stderr.flush()
+  saved = os.dup(2)
+  try:
+    with open(os.devnull, 'w', encoding='utf-8') as null:
+      os.dup2(null.fileno(), 2)
+    yield
+  finally:
+    os.dup2(saved, 2)
+    os.close(saved)
+
+
 def convert(fn, shape: tuple[int, ...], fmt: str, batch: int | None = None, quantize: bool = False) -> bytes:
   """The file's bytes of ``fn(pixels) -> logits`` in ``fmt``; an op the format cannot express is one line."""
   try:
-    return to_tflite(fn, shape, batch, quantize) if fmt == 'tflite' else to_stablehlo(fn, shape, batch)
+    with native_stderr_silenced():
+      return to_tflite(fn, shape, batch, quantize) if fmt == 'tflite' else to_stablehlo(fn, shape, batch)
   except Exception as e:  # pylint: disable=broad-except  # converters raise many types (ConverterError, ...)
     first_line = next((line for line in str(e).splitlines() if line.strip()), '')[:240]
     other = 'stablehlo (every XLA op)' if fmt == 'tflite' else 'tflite'

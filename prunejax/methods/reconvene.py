@@ -199,7 +199,7 @@ def rectify(run: Run, shrunk_groups, reinit: str) -> None:
                             opt_state=optax.tree_utils.tree_set(state.opt_state, masks=new_masks))
 
 
-_apply_masks = jax.jit(core.apply_masks)  # one dispatch (eager: ~0.1 s of per-leaf tracing, measured)
+_apply_masks = jax.jit(core.apply_masks)  # one dispatch (eager, each leaf would be traced apart)
 
 
 def _ndim(params, path: str) -> int:

@@ -25,6 +25,7 @@ PLOTTED = {
     'step_bytes': ('train step MB (XLA)', ('train_step_bytes',), False),
 }
 _SCALE = {'train_step_bytes': 1e-6}
+FLAT_HIDDEN = ('batch_size',)  # not drawn when it never changes
 
 
 def read_metrics(workdir: str | pathlib.Path) -> list[dict]:
@@ -52,8 +53,8 @@ def plot_runs(workdirs: Sequence[str | pathlib.Path], out_dir: str | pathlib.Pat
       last_x = max((r[x] for r in records if x in r), default=0)
       for key in shown:
         points = _series(records, key, x)
-        if not points:
-          continue
+        if not points or (len(runs) == 1 and key in FLAT_HIDDEN and len({v for _, v in points}) == 1):
+          continue  # one run's fixed batch size is a flat line: nothing to see
         steps, values = zip(*points)
         step_like = key in ('params', 'batch_size', 'train_step_bytes')
         label_text = key if len(runs) == 1 else f'{run_name}: {key}'
@@ -68,6 +69,8 @@ def plot_runs(workdirs: Sequence[str | pathlib.Path], out_dir: str | pathlib.Pat
         _mark_phases(ax, next(iter(runs.values())), x)
       ax.set_xlabel({'step': 'training step', 'examples_seen': 'examples seen'}.get(x, x))
       ax.set_ylabel(label)
+      ax.set_title(f'{label}: {", ".join(runs)}' if len(runs) <= 3 else f'{label}: {len(runs)} runs',
+                   fontsize='medium')
       if log_scale:
         ax.set_yscale('log')
       ax.grid(alpha=0.3)

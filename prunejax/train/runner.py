@@ -28,7 +28,6 @@ import jax
 import jax.numpy as jnp
 import ml_collections
 import numpy as np
-import tqdm
 from flax import nnx
 
 from prunejax import data as data_lib
@@ -41,6 +40,7 @@ from prunejax.train.cursor import Cursor
 from prunejax.train.memory import update_step_bytes
 from prunejax.train.metrics_log import MetricsLog
 from prunejax.train.optimizers import learning_rate_schedule, make_optimizer
+from prunejax.train.progress import Progress
 from prunejax.train.shrinking import shrink_train_state
 from prunejax.train.state import ModelDefs, TrainState, init_train_state, split_model
 from prunejax.train.steps import apply_model, cross_entropy, make_eval_step, make_train_step
@@ -143,6 +143,10 @@ class Run:
     if self._saved is not None:
       self.checkpointer.check_fingerprint(self._saved, self.fingerprint, self._saved_number)
     self.results: list[Any] = list(self._saved['results']) if self._saved else []
+    # Each finished operation's name, so a replay never hands one operation's result to another
+    # (None: a checkpoint written before names were recorded).
+    self.op_names: list[str | None] = (list(self._saved.get('op_names') or [None] * len(self.results))
+                                       if self._saved else [])
     self._op = 0  # index of the next operation the method performs
     self._phase: dict | None = None  # the phase in progress (JSON), as checkpointed
     # The phase the latest checkpoint was taken in, continued when the replay reaches it.
@@ -318,12 +322,13 @@ class Run:
   def once(self, name: str, fn: Callable[[], Any]) -> Any:
     """Runs ``fn()`` (which may change the state) once per run: on a replay it is skipped and its
     recorded result returned. The result must be JSON (None, numbers, strings, lists, dicts)."""
-    index = self._begin()
+    index = self._begin(name)
     if index < len(self.results):
       return self.results[index]
     _ = self.state
     result = json.loads(json.dumps(fn()))
     self.results.append(result)
+    self.op_names.append(name)
     self._save()
     return result
 
@@ -334,7 +339,7 @@ class Run:
     ``every`` steps and at the end. Returns the phase's last validation (and train) figures."""
     if (epochs is None) == (steps is None):
       raise PrunejaxError(f'phase {name!r}: give epochs or steps, not both or neither.')
-    index = self._begin()
+    index = self._begin(name)
     if index < len(self.results):
       return self.results[index]
     view = self.add_view(view or self.default_view)
@@ -354,11 +359,8 @@ class Run:
     estimate = steps if steps is not None else int(round(epochs * (n // self.batch_size)))
     images, labels = self._device[view.name]['train']
     started, pending, last_epoch_eval = time.perf_counter(), [], {}
-    progress = tqdm.tqdm(total=estimate, initial=self._phase['steps'], leave=False, unit='step',
-                         disable=None if self.config.progress_bar else True,
-                         desc=f'{name}: {self.config.model} on {view.name}')
-    last_print, steps_at_print = time.monotonic(), self._phase['steps']
-    interval = min(5.0, self.config.get('progress_every_seconds', 10))  # the first line soon, then less often
+    progress = Progress(f'{name}: {self.config.model} on {view.name}', estimate, self._phase['steps'],
+                        self.config.progress_bar, self.config.progress_every_seconds)
     self._write(int(state.step), {}, view)
     while not done():
       train_step = self.compiled_train_step(view)
@@ -380,6 +382,9 @@ class Run:
           record.update(last_epoch_eval)
       if record:
         self._write(step, record, view)
+      logged = self._logged.get('train', {})
+      progress.update(self._phase['steps'], f'epoch {cursor.position(n):.2f}, batch {self.batch_size}',
+                      logged.get('train_loss'), logged.get('train_accuracy'))
       changed = False
       if on_event is not None and ((every and self._phase['steps'] % every == 0) or done()):
         before = (self.defs, self.batch_size)
@@ -387,19 +392,10 @@ class Run:
         changed = (self.defs, self.batch_size) != before
         if changed:
           self._write(step, {}, view)
-      progress.update(1)
-      if record:
-        progress.set_postfix(loss=f'{record["train_loss"]:.3f}', acc=f'{record["train_accuracy"]:.3f}')
-      if progress.disable and time.monotonic() - last_print > interval:
-        rate = (time.monotonic() - last_print) / max(self._phase['steps'] - steps_at_print, 1)
-        last_print, steps_at_print = time.monotonic(), self._phase['steps']
-        interval = self.config.get('progress_every_seconds', 10)
-        left = max(estimate - self._phase['steps'], 0) * rate
-        logged = self._logged.get('train', {})
-        loss, accuracy = logged.get('train_loss', float('nan')), logged.get('train_accuracy', float('nan'))
-        print(f'{name}: step {self._phase["steps"]}/~{estimate}, epoch {cursor.position(n):.2f}, '
-              f'loss {loss:.3f}, accuracy {accuracy:.3f}, batch {self.batch_size}, {rate * 1e3:.0f} ms/step, '
-              f'~{left:.0f} s left', flush=True)
+          if epochs is not None:  # a new batch size: the phase's remaining epochs take another step count
+            left = self._phase['start'] + epochs - cursor.position(n)
+            progress.total = self._phase['steps'] + max(0, int(round(left * n / self.batch_size)))
+          progress.recompiling()
       self.train_seconds += time.perf_counter() - started
       started = time.perf_counter()
       if done():
@@ -413,12 +409,21 @@ class Run:
     result = {'steps': self._phase['steps'], **last_epoch_eval, **self._logged.get('train', {})}
     self._phase = None
     self.results.append(result)
+    self.op_names.append(name)
     self._save()
     return result
 
-  def _begin(self) -> int:
-    self._op += 1
-    return self._op - 1
+  def _begin(self, name: str) -> int:
+    """The index of the operation ``name`` starts; refuses in one line when the checkpoint recorded another
+    operation there (the method's code changed since it was written)."""
+    index, self._op = self._op, self._op + 1
+    recorded = (self.op_names[index] if index < len(self.op_names) else
+                self._resume_phase[1].get('name') if self._resume_phase and self._resume_phase[0] == index
+                else None)
+    if recorded is not None and recorded != name:
+      raise PrunejaxError(f'checkpoint {self._saved_number} was written by a run whose operation {index} was '
+                          f'{recorded!r}; this code\'s is {name!r}: use a new --workdir.')
+    return index
 
   # ---- compiled functions ----------------------------------------------------------------------------
 
@@ -538,7 +543,7 @@ class Run:
 
   def _save(self) -> None:
     meta = {'fingerprint': self.fingerprint, 'config': self.config.to_dict(), 'step': int(self.state.step),
-            'train_seconds': self.train_seconds, 'results': self.results,
+            'train_seconds': self.train_seconds, 'results': self.results, 'op_names': self.op_names,
             'op': len(self.results), 'phase': self._phase,
             'keep': {name: [int(i) for i in indices] for name, indices in self.keep.items()},
             'batch_size': self.batch_size, 'cursors': {k: c.to_json() for k, c in self.cursors.items()},

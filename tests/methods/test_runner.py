@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from prunejax import methods
+from prunejax.errors import PrunejaxError
 from prunejax.train import Run
 from tests.methods import toy_method
 from tests.methods.test_dense_and_sparse import final_params, killed_after
@@ -63,3 +64,31 @@ def test_resume_from_any_checkpoint_is_bit_identical(toy_config, tmp_path):
     assert summary['units'] == 127
     steps = [json.loads(line)['step'] for line in (resumed / 'metrics.jsonl').read_text().splitlines()]
     assert steps == sorted(steps), f'metrics.jsonl repeats steps after resuming from checkpoint {number}'
+
+
+def test_a_replay_whose_operations_were_renamed_is_refused(tiny_config, tmp_path):
+  tiny_config.checkpoint_every_steps = 5
+  run = Run(tiny_config, tmp_path)
+  assert run.once('score', lambda: 7) == 7
+  run.train('warmup', steps=3)
+  run.close()
+  replay = Run(tiny_config, tmp_path)
+  assert replay.once('score', lambda: 0) == 7  # the recorded result, by name
+  with pytest.raises(PrunejaxError, match=r"checkpoint \d+ was written by a run whose operation 1 was 'warmup'; "
+                                          r"this code's is 'probe_p50': use a new --workdir"):
+    replay.once('probe_p50', lambda: 0)
+  replay.close()
+
+
+def test_a_phase_resumed_under_another_name_is_refused(tiny_config, tmp_path):
+  tiny_config.checkpoint_every_steps = 5
+  tiny_config.keep_checkpoints = 100
+  run = Run(tiny_config, tmp_path / 'clean')
+  run.train('train', steps=20)
+  run.close()
+  (tmp_path / 'clean' / 'summary.json').write_text('{}')  # (a method writes it; killed_after drops it)
+  mid_phase = killed_after(tmp_path / 'clean', 2, tmp_path / 'killed')  # inside 'train', step 10
+  replay = Run(tiny_config, mid_phase)
+  with pytest.raises(PrunejaxError, match=r"operation 0 was 'train'; this code's is 'finetune'"):
+    replay.train('finetune', steps=20)
+  replay.close()
