@@ -14,6 +14,8 @@ Subpackages, imported on first use (``import prunejax`` stays cheap; ``prunejax.
   report         tables and plots of finished runs
   reproductions  one-command reproductions of the four papers
   commands       the console scripts: prunejax-train, prunejax-reproduce, prunejax-export, prunejax-profile
+  configs        ``configs.load('configs/x.py')``: a config file's ConfigDict, as ``--config`` reads it
+  settings       the settings classes every config block is declared and checked by
 """
 
 import importlib
@@ -22,7 +24,7 @@ from prunejax.errors import PrunejaxError
 
 __version__ = '0.1.0'
 SUBPACKAGES = ('core', 'data', 'models', 'structure', 'train', 'methods', 'edge', 'export', 'report',
-               'reproductions', 'commands')
+               'reproductions', 'commands', 'configs', 'settings')
 __all__ = ['PrunejaxError', '__version__', *SUBPACKAGES]
 
 

@@ -1,0 +1,21 @@
+"""Config files from Python: ``configs.load('configs/dynhp_lenet5_fashion_mnist.py')`` returns what its
+``get_config()`` returns, as the command line's ``--config`` does (``'file.py:arg'`` passes ``arg`` to
+``get_config(arg)``, e.g. a variant)."""
+
+import pathlib
+import runpy
+
+import ml_collections
+
+from prunejax.errors import PrunejaxError
+
+
+def load(path: str | pathlib.Path) -> ml_collections.ConfigDict:
+  """The ConfigDict of config file ``path`` (``'file.py:arg'``: of ``get_config(arg)``)."""
+  file, _, arg = str(path).partition(':')
+  if not pathlib.Path(file).is_file():
+    raise PrunejaxError(f'config file {file} does not exist; pass a path such as configs/default.py.')
+  get_config = runpy.run_path(file).get('get_config')
+  if get_config is None:
+    raise PrunejaxError(f'{file} defines no get_config(); a config file returns its ConfigDict from it.')
+  return get_config(arg) if arg else get_config()

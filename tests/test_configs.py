@@ -1,0 +1,25 @@
+"""Config files load from Python as the command line loads them."""
+
+import pytest
+
+import prunejax
+from prunejax.errors import PrunejaxError
+from tests.conftest import REPO
+
+
+def test_a_config_file_loads_by_path(tmp_path):
+  config = prunejax.configs.load(REPO / 'configs' / 'dynhp_lenet5_fashion_mnist.py')
+  assert config.method == 'dynhp' and config.model == 'lenet5'
+  variant = tmp_path / 'variant.py'
+  variant.write_text('import ml_collections\n\ndef get_config(arg=\'small\'):\n'
+                     '  return ml_collections.ConfigDict({\'size\': arg})\n')
+  assert prunejax.configs.load(f'{variant}:large').size == 'large'
+  assert prunejax.configs.load(variant).size == 'small'
+
+
+def test_a_missing_file_or_function_is_one_line(tmp_path):
+  with pytest.raises(PrunejaxError, match='config file nowhere.py does not exist'):
+    prunejax.configs.load('nowhere.py')
+  (tmp_path / 'empty.py').write_text('x = 1\n')
+  with pytest.raises(PrunejaxError, match='defines no get_config'):
+    prunejax.configs.load(tmp_path / 'empty.py')
