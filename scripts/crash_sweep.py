@@ -47,7 +47,7 @@ def kill(workdir: pathlib.Path, in_save: bool, delay: float, rng: random.Random)
   """Starts the run and kills it: ``in_save``, at the n-th sighting of a save in progress; else ``delay``
   seconds after start. Returns where it landed."""
   process = start(workdir)
-  began, sightings, wanted = time.monotonic(), 0, rng.randint(1, 12)
+  began, sightings, wanted = time.monotonic(), 0, rng.randint(1, 5)
   while process.poll() is None:
     if in_save and saving(workdir):
       sightings += 1
@@ -81,22 +81,24 @@ def main() -> int:
   clean = finish(root / 'clean')
   duration = time.monotonic() - began
   rng = random.Random(args.seed)
-  differ = 0
+  differ = landed_kills = in_saves = 0
   for point in range(args.points):
     workdir = root / f'kill_{point:02d}'
     in_save = point % 2 == 1
-    delay = rng.uniform(0.15, 0.95) * duration
+    delay = rng.uniform(0.15, 0.85) * duration
     landed = kill(workdir, in_save, delay, rng)
     resumed = finish(workdir)
     same = resumed['checkpoint']['digest'] == clean['checkpoint']['digest'] and \
         resumed['test_loss'] == clean['test_loss']
     differ += not same
+    landed_kills += landed != 'finished before the kill'
+    in_saves += landed.startswith('inside a save')
     when = 'at a save' if in_save else f'at {delay:5.1f} s'
     print(f'kill {point:2d} {when:>11}: {landed:<40} re-run {"bit-identical" if same else "DIFFERS"}', flush=True)
     shutil.rmtree(workdir)
-  print(f'{args.points - differ} of {args.points} killed runs re-ran bit-identical to the uninterrupted one '
-        f'(digest {clean["checkpoint"]["digest"]}, {clean["num_prunes"]} prunes, final batch '
-        f'{clean["batch_size_final"]}).')
+  print(f'{args.points - differ} of {args.points} re-runs bit-identical to the uninterrupted run ({landed_kills} '
+        f'kills landed, {in_saves} inside a save; digest {clean["checkpoint"]["digest"]}, {clean["num_prunes"]} '
+        f'prunes, final batch {clean["batch_size_final"]}).')
   return 1 if differ else 0
 
 

@@ -18,14 +18,15 @@ from flax import nnx
 
 from prunejax import edge, structure
 from prunejax.methods.registry import train_and_evaluate
-from prunejax.train import ModelDefs, Run, TrainState, apply_model, shrink_train_state
+from prunejax.train import ModelDefs, Run, TrainState, apply_model, finished_checkpoint, shrink_train_state
 
 
 def load_trained(config: ml_collections.ConfigDict, workdir) -> Run:
   """The finished run of ``config`` in ``workdir`` (trained first, or resumed, unless it is complete)."""
   if not (pathlib.Path(workdir) / 'summary.json').exists():
     train_and_evaluate(config, workdir)
-  run = Run(config, workdir)
+  finished = finished_checkpoint(workdir)  # exactly the network its summary describes
+  run = Run(config, workdir, lock=False, checkpoint=(finished.number, finished.meta))
   run.use_saved_network()  # whatever optimizer the method used (e.g. sparse's masked one)
   return run
 

@@ -9,6 +9,7 @@ import ml_collections
 
 from prunejax.errors import PrunejaxError
 from prunejax.registry import Registry
+from prunejax.report import plot_runs
 from prunejax.train import Run, check_config
 
 
@@ -44,12 +45,20 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir) -> dict[str, 
   method = METHODS.get(method_name(config))
   if method.check is not None:
     method.check(config)
-  run = Run(config, workdir)
+  run = open_run(config, workdir)
   try:
     return method.run(run)
   except BaseException:
     run.close()
     raise
+
+
+def open_run(config: ml_collections.ConfigDict, workdir) -> Run:
+  """A ``Run`` of ``config`` in ``workdir`` that draws its plots (``config.plots``) once its summary is written."""
+  run = Run(config, workdir)
+  if config.get('plots', True):
+    run.summary_hooks.append(lambda finished: plot_runs([finished.workdir], finished.workdir / 'plots'))
+  return run
 
 
 def check_no_pruning(config: ml_collections.ConfigDict) -> None:

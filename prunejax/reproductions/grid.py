@@ -18,7 +18,7 @@ import ml_collections
 
 from prunejax import edge
 from prunejax.methods import train_and_evaluate
-from prunejax.train import Run, apply_model, finished_summary
+from prunejax.train import Run, apply_model, finished_checkpoint, finished_summary
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 
@@ -64,7 +64,8 @@ def paired_latency(baseline: tuple[ml_collections.ConfigDict, pathlib.Path],
   """Latency of two finished runs' final networks, alternated in rounds (medians): ``speedup_b{n}``."""
   models = []
   for config, workdir in (baseline, candidate):
-    run = Run(config, workdir, lock=False)
+    finished = finished_checkpoint(workdir)  # exactly the network its summary describes
+    run = Run(config, workdir, lock=False, checkpoint=(finished.number, finished.meta))
     defs, params, model_state = run.saved_network()
     models.append((jax.jit(functools.partial(apply_model, defs.eval)), params, model_state,
                    run.splits.input_shape))

@@ -11,10 +11,11 @@ import tqdm
 class Progress:
   """The progress of one phase of ``total`` steps (``done`` of them already, on a resume)."""
 
-  def __init__(self, label: str, total: int, done: int, bar: bool, every_seconds: float):
+  def __init__(self, label: str, total: int, done: int, bar: bool, every_seconds: float, desc: str = ''):
+    """``label`` starts each printed line; ``desc`` (default ``label``) names the bar."""
     self.label, self.every_seconds = label, every_seconds
     self._bar = tqdm.tqdm(total=total, initial=done, leave=False, unit='step', disable=None if bar else True,
-                          desc=label)
+                          desc=desc or label)
     self._last_print = time.monotonic()
     self._interval = min(5.0, every_seconds)  # the first line soon, then less often
     self._since_compile: tuple[float, int] | None = None  # (time, steps) once the compiled step has run

@@ -12,7 +12,6 @@ import ml_collections
 
 from prunejax import core, edge
 from prunejax.errors import PrunejaxError
-from prunejax.report import plot_runs
 from prunejax.train.finished import finished_checkpoint
 from prunejax.train.runner import Run, fingerprint
 from prunejax.train.workdir_lock import holder
@@ -43,7 +42,8 @@ def measure(run: Run) -> dict[str, Any]:
 def write_summary(run: Run, method: str, extra: dict[str, Any] | None = None,
                   check: Callable[[dict[str, Any]], None] | None = None, evaluate: bool = True
                   ) -> dict[str, Any]:
-  """Evaluates and measures the current network, writes summary.json and the plots, closes the run.
+  """Evaluates and measures the current network, writes summary.json, runs the run's summary hooks (the
+  plots), closes the run.
 
   ``check(summary)`` may add a method's warnings before it is written. ``evaluate=False`` leaves out the
   test and validation figures (an untrained network's accuracy is chance, and costs minutes on CPU).
@@ -74,8 +74,8 @@ def write_summary(run: Run, method: str, extra: dict[str, Any] | None = None,
   summary['checkpoint'] = run.final_checkpoint()
   run.close(release=False)
   (run.workdir / 'summary.json').write_text(json.dumps(summary, indent=2) + '\n')
-  if config.get('plots', True):
-    plot_runs([run.workdir], run.workdir / 'plots')
+  for hook in run.summary_hooks:  # e.g. the plots, drawn by the layer that opened the run
+    hook(run)
   run.release()  # only now may another process see the workdir: the run is finished there
   return summary
 

@@ -79,6 +79,9 @@ class Run:
     self.config = config
     self.workdir = pathlib.Path(workdir)
     self.read_only = not lock
+    # Called with the run once its summary.json is written (before the workdir is released): what a
+    # layer above adds to the results, e.g. the plots.
+    self.summary_hooks: list[Callable[['Run'], None]] = []
     self._checkpointer = None
     self.log = None
     created = not self.workdir.exists()
@@ -359,8 +362,8 @@ class Run:
     estimate = steps if steps is not None else int(round(epochs * (n // self.batch_size)))
     images, labels = self._device[view.name]['train']
     started, pending, last_epoch_eval = time.perf_counter(), [], {}
-    progress = Progress(f'{name}: {self.config.model} on {view.name}', estimate, self._phase['steps'],
-                        self.config.progress_bar, self.config.progress_every_seconds)
+    progress = Progress(name, estimate, self._phase['steps'], self.config.progress_bar,
+                        self.config.progress_every_seconds, desc=f'{name}: {self.config.model} on {view.name}')
     self._write(int(state.step), {}, view)
     while not done():
       train_step = self.compiled_train_step(view)

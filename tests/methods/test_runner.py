@@ -24,7 +24,7 @@ def toy_config(tiny_config):
 
 def test_every_change_compiles_once_and_is_logged(toy_config, tmp_path):
   toy_config.plots = True
-  run = Run(toy_config, tmp_path)
+  run = methods.open_run(toy_config, tmp_path)  # with the plots hook, as train_and_evaluate opens it
   summary = toy_method.toy(run)
   # (300 units, 32), (225, 32), (169, 32), (169, 64), (127, 32): the return to (169, 32) is free.
   assert sorted(run.compiles.values()) == [1] * 5
