@@ -12,6 +12,8 @@ import pytest
 
 from tests.conftest import REPO
 
+pytestmark = pytest.mark.slow  # each test starts a command in a subprocess
+
 SMOKE = ['configs/smoke.py', '--config.progress_bar=False', '--config.plots=False']
 
 
@@ -41,7 +43,7 @@ def mounted(*args):
 
 
 def test_ctrl_c_inside_saves_is_one_line_and_resumes_identically(tmp_path):
-  overrides = ('--config.num_epochs=4', '--config.checkpoint_every_steps=1')  # saving nearly all the time
+  overrides = ('--config.num_epochs=1', '--config.checkpoint_every_steps=1')  # saving nearly all the time
   clean = finished(tmp_path / 'clean', *overrides)
   workdir = tmp_path / 'interrupted'
   process = train(workdir, *overrides)

@@ -10,6 +10,8 @@ import pytest
 from prunejax.methods import train_and_evaluate
 from tests.conftest import REPO
 
+pytestmark = pytest.mark.slow  # each test starts a command in a subprocess
+
 
 def run(*args, timeout=600):
   return subprocess.run([sys.executable, *args], cwd=REPO, capture_output=True, text=True, timeout=timeout)

@@ -39,6 +39,7 @@ from prunejax.train.checkpoints import Checkpointer, digest, state_digest
 from prunejax.train.cursor import Cursor
 from prunejax.train.memory import update_step_bytes
 from prunejax.train.metrics_log import MetricsLog
+from prunejax.train.op_log import OpLog
 from prunejax.train.optimizers import learning_rate_schedule, make_optimizer
 from prunejax.train.progress import Progress
 from prunejax.train.shrinking import shrink_train_state
@@ -145,15 +146,8 @@ class Run:
     self._latest = (self._saved_number, self._saved)  # the newest checkpoint written or read: what holds the state
     if self._saved is not None:
       self.checkpointer.check_fingerprint(self._saved, self.fingerprint, self._saved_number)
-    self.results: list[Any] = list(self._saved['results']) if self._saved else []
-    # Each finished operation's name, so a replay never hands one operation's result to another
-    # (None: a checkpoint written before names were recorded).
-    self.op_names: list[str | None] = (list(self._saved.get('op_names') or [None] * len(self.results))
-                                       if self._saved else [])
-    self._op = 0  # index of the next operation the method performs
+    self.ops = OpLog(self._saved, self._saved_number)
     self._phase: dict | None = None  # the phase in progress (JSON), as checkpointed
-    # The phase the latest checkpoint was taken in, continued when the replay reaches it.
-    self._resume_phase = (self._saved['op'], self._saved['phase']) if self._saved and self._saved['phase'] else None
     self.train_seconds = float(self._saved['train_seconds']) if self._saved else 0.0
     if not self.read_only:
       self.log = MetricsLog(self.workdir, resume_step=self._saved['step'] if self._saved else 0)
@@ -165,7 +159,7 @@ class Run:
     if self._saved is not None:
       self._adopt_saved_record()
     if self._saved and announce:
-      print(f'{self.workdir}: resuming from step {self._saved["step"]} ({len(self.results)} operations '
+      print(f'{self.workdir}: resuming from step {self._saved["step"]} ({len(self.ops.results)} operations '
             'done; finished ones are replayed from the checkpoint, not re-run)', flush=True)
 
   # ---- the network and its state -------------------------------------------------------------------
@@ -325,13 +319,12 @@ class Run:
   def once(self, name: str, fn: Callable[[], Any]) -> Any:
     """Runs ``fn()`` (which may change the state) once per run: on a replay it is skipped and its
     recorded result returned. The result must be JSON (None, numbers, strings, lists, dicts)."""
-    index = self._begin(name)
-    if index < len(self.results):
-      return self.results[index]
+    index = self.ops.begin(name)
+    if self.ops.finished(index):
+      return self.ops.results[index]
     _ = self.state
     result = json.loads(json.dumps(fn()))
-    self.results.append(result)
-    self.op_names.append(name)
+    self.ops.record(name, result)
     self._save()
     return result
 
@@ -342,18 +335,15 @@ class Run:
     ``every`` steps and at the end. Returns the phase's last validation (and train) figures."""
     if (epochs is None) == (steps is None):
       raise PrunejaxError(f'phase {name!r}: give epochs or steps, not both or neither.')
-    index = self._begin(name)
-    if index < len(self.results):
-      return self.results[index]
+    index = self.ops.begin(name)
+    if self.ops.finished(index):
+      return self.ops.results[index]
     view = self.add_view(view or self.default_view)
     state = self.state  # restores on a resume
     n = len(view.train)
     cursor = self.cursors.setdefault(view.name, Cursor())
-    resuming = self._resume_phase is not None and self._resume_phase[0] == index
-    self._phase = (dict(self._resume_phase[1]) if resuming else
-                   {'name': name, 'view': view.name, 'steps': 0, 'start': cursor.position(n),
-                    'start_step': int(state.step)})
-    self._resume_phase = None
+    self._phase = self.ops.resume_phase(index) or {'name': name, 'view': view.name, 'steps': 0,
+                                                   'start': cursor.position(n), 'start_step': int(state.step)}
     if self.batch_size > n:
       raise PrunejaxError(f'phase {name!r}: batch size {self.batch_size} exceeds the {n} training '
                           f'examples of view {view.name!r}.')
@@ -411,22 +401,9 @@ class Run:
     jax.block_until_ready(self._state)
     result = {'steps': self._phase['steps'], **last_epoch_eval, **self._logged.get('train', {})}
     self._phase = None
-    self.results.append(result)
-    self.op_names.append(name)
+    self.ops.record(name, result)
     self._save()
     return result
-
-  def _begin(self, name: str) -> int:
-    """The index of the operation ``name`` starts; refuses in one line when the checkpoint recorded another
-    operation there (the method's code changed since it was written)."""
-    index, self._op = self._op, self._op + 1
-    recorded = (self.op_names[index] if index < len(self.op_names) else
-                self._resume_phase[1].get('name') if self._resume_phase and self._resume_phase[0] == index
-                else None)
-    if recorded is not None and recorded != name:
-      raise PrunejaxError(f'checkpoint {self._saved_number} was written by a run whose operation {index} was '
-                          f'{recorded!r}; this code\'s is {name!r}: use a new --workdir.')
-    return index
 
   # ---- compiled functions ----------------------------------------------------------------------------
 
@@ -546,8 +523,7 @@ class Run:
 
   def _save(self) -> None:
     meta = {'fingerprint': self.fingerprint, 'config': self.config.to_dict(), 'step': int(self.state.step),
-            'train_seconds': self.train_seconds, 'results': self.results, 'op_names': self.op_names,
-            'op': len(self.results), 'phase': self._phase,
+            'train_seconds': self.train_seconds, **self.ops.meta(), 'phase': self._phase,
             'keep': {name: [int(i) for i in indices] for name, indices in self.keep.items()},
             'batch_size': self.batch_size, 'cursors': {k: c.to_json() for k, c in self.cursors.items()},
             'notes': self.notes, 'memory': self.memory}

@@ -13,6 +13,8 @@ import pytest
 from tests.conftest import REPO
 from tests.methods.test_dense_and_sparse import final_params
 
+pytestmark = pytest.mark.slow  # each test starts a command in a subprocess
+
 COMMON = ['--config.dataset=synthetic_images', '--config.batch_size=32', '--config.progress_bar=False',
           '--config.download=False']
 COMMANDS = {
