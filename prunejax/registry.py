@@ -46,3 +46,7 @@ class Registry(Generic[T]):
 
   def __contains__(self, name: str) -> bool:
     return name in self._entries
+
+  def __iter__(self):
+    """The names in registration order (a grid over them keeps the order they were declared in)."""
+    return iter(self._entries)

@@ -22,7 +22,6 @@ Follows the authors' protocol (docs/papers/adapt.md); where we deviate, ``config
 
 import dataclasses
 import hashlib
-import json
 import math
 import pathlib
 
@@ -37,7 +36,7 @@ from prunejax.errors import PrunejaxError
 from prunejax.methods.adapt_settings import AdaptSettings, AgnosticSettings
 from prunejax.methods.registry import check_no_pruning, register_method, train_and_evaluate
 from prunejax.methods.unit_counting import complement, param_counter
-from prunejax.train import Run, finished_summary, init_train_state, network_of, workdir_lock, write_summary
+from prunejax.train import Run, finish, finished_summary, init_train_state, network_of, workdir_lock, write_summary
 
 NAMED_SUBSETS = {'fashion_mnist': {'tops': (0, 2, 4, 6), 'footwear': (5, 7, 9)}}
 NAMED_SUBSETS['fashion_mnist_idx'] = NAMED_SUBSETS['fashion_mnist']
@@ -97,7 +96,7 @@ def pretrained(config: ml_collections.ConfigDict, workdir: pathlib.Path) -> None
       train_and_evaluate(pretrain_config(config), workdir)
 
 
-@register_method('adapt', check=check)
+@register_method('adapt', check=check, later_defaults={'remap': False})
 def adapt(run: Run) -> dict:
   cfg = run.config.adapt
   if cfg.mode == 'dapr':
@@ -135,10 +134,7 @@ def data_agnostic(run: Run) -> dict:
   summary = {k: v for k, v in s.items() if k not in ('epochs', 'unpruned_test')}
   summary.update({**block_figures(run), **figures(unpruned, s, best_epoch(s['epochs'], classes), run.config),
                   'method': 'adapt', 'agnostic_workdir': str(workdir)})
-  run.close(release=False)
-  (run.workdir / 'summary.json').write_text(json.dumps(summary, indent=2) + '\n')
-  run.release()
-  return summary
+  return finish(run, summary, own_network=False)
 
 
 AGNOSTIC_FIELDS = tuple(f.name for f in dataclasses.fields(AgnosticSettings))
@@ -331,7 +327,4 @@ def dapr(run: Run) -> dict:
              'probes': [probes[k] for k in sorted(probes)], 'found': best is not None,
              **({f'best_{k}': v for k, v in best.items()} if best else {}),
              **({'test_accuracy': best['test_accuracy'], 'subset_accuracy': best['subset_accuracy']} if best else {})}
-  run.close(release=False)
-  (run.workdir / 'summary.json').write_text(json.dumps(summary, indent=2) + '\n')
-  run.release()
-  return summary
+  return finish(run, summary, own_network=False)

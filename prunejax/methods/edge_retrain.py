@@ -32,21 +32,16 @@ import optax
 
 from prunejax import core, data, structure
 from prunejax.errors import PrunejaxError
+from prunejax.registry import Registry
 from prunejax.methods import edge_deploy
 from prunejax.methods.edge_retrain_settings import EdgeRetrainSettings
 from prunejax.methods.registry import check_no_pruning, register_method
 from prunejax.train import (Run, apply_model, cross_entropy, freeze_all_but, init_train_state, make_optimizer,
                             measured_sparsity, network_of, split_model, write_summary)
 
-STRATEGIES: dict[str, Callable] = {}
-
-
-def strategy(name: str):
-  """Registers ``fn(run, device)``: sets the optimizer (and loss), loads the deployed network, trains."""
-  def decorator(fn):
-    STRATEGIES[name] = fn
-    return fn
-  return decorator
+# ``fn(run, device)`` by name: sets the optimizer (and loss), loads the deployed network, trains.
+STRATEGIES: Registry[Callable] = Registry('edge re-training strategy', 'config.edge_retrain.strategy')
+strategy = STRATEGIES.register
 
 
 def check(config: ml_collections.ConfigDict) -> None:
@@ -86,7 +81,7 @@ def edge_retrain(run: Run) -> dict:
   cfg = run.config.edge_retrain
   device = Device(run)
   run.learning_rate = optax.constant_schedule(cfg.learning_rate)
-  STRATEGIES[cfg.strategy](run, device)
+  STRATEGIES.get(cfg.strategy)(run, device)
   before = run.notes['before']  # the deployed network's accuracies, measured when it was loaded
   after = {'acc_new_after': run.evaluate(device.new, 'test')['accuracy'],
            'acc_original_after': run.evaluate(device.original, 'test')['accuracy']}

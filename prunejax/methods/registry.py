@@ -10,7 +10,7 @@ import ml_collections
 from prunejax.errors import PrunejaxError
 from prunejax.registry import Registry
 from prunejax.report import plot_runs
-from prunejax.train import Run, check_config
+from prunejax.train import Run, add_later_default, check_config
 
 
 @dataclasses.dataclass(frozen=True)
@@ -23,8 +23,14 @@ class Method:
 METHODS: Registry[Method] = Registry('method', 'config.method')
 
 
-def register_method(name: str, check: Callable[[ml_collections.ConfigDict], None] | None = None):
-  """Decorator: registers ``fn(run) -> summary`` as method ``name`` (``check(config)`` runs at start-up)."""
+def register_method(name: str, check: Callable[[ml_collections.ConfigDict], None] | None = None,
+                    later_defaults: dict[str, Any] | None = None):
+  """Decorator: registers ``fn(run) -> summary`` as method ``name`` (``check(config)`` runs at start-up).
+  ``later_defaults``: fields of ``config.<name>`` added after runs were written, with their defaults (at
+  the default they are left out of the fingerprint, so those runs stay resumable)."""
+  for field, default in (later_defaults or {}).items():
+    add_later_default(name, field, default)
+
   def decorator(fn):
     METHODS.add(name, Method(name, fn, check))
     return fn

@@ -13,7 +13,8 @@ import ml_collections
 from prunejax import core, edge
 from prunejax.errors import PrunejaxError
 from prunejax.train.finished import finished_checkpoint
-from prunejax.train.runner import Run, fingerprint
+from prunejax.train.fingerprints import fingerprint
+from prunejax.train.runner import Run
 from prunejax.train.workdir_lock import holder
 
 
@@ -65,13 +66,23 @@ def write_summary(run: Run, method: str, extra: dict[str, Any] | None = None,
     summary.update({f'validation_{k}': v for k, v in run.evaluate(None, 'validation').items()})
   if check is not None:
     check(summary)
+  return finish(run, summary)
+
+
+def finish(run: Run, summary: dict[str, Any], own_network: bool = True) -> dict[str, Any]:
+  """The one way a run ends: refuses non-finite figures, logs the final record, names the checkpoint
+  holding the network the summary describes (``own_network=False``: a run whose figures come from
+  another run's network, e.g. a subset's view of a shared data-agnostic run, names none), closes the
+  run, writes summary.json, runs the summary hooks (the plots) and releases the workdir."""
   bad = sorted(k for k, v in summary.items() if isinstance(v, float) and not math.isfinite(v))
   if bad:
     raise PrunejaxError(f'{run.workdir}: {bad} are not finite (the run diverged); no summary written: '
                         'lower config.optimizer.learning_rate and use a new --workdir.')
-  run.log.write(int(run.state.step), {f'final_{k}': v for k, v in summary.items()
-                                      if isinstance(v, (int, float)) and not isinstance(v, bool)})
-  summary['checkpoint'] = run.final_checkpoint()
+  step = int(run.state.step) if own_network else 0
+  run.log.write(step, {f'final_{k}': v for k, v in summary.items()
+                       if isinstance(v, (int, float)) and not isinstance(v, bool)})
+  if own_network:
+    summary['checkpoint'] = run.final_checkpoint()
   run.close(release=False)
   (run.workdir / 'summary.json').write_text(json.dumps(summary, indent=2) + '\n')
   for hook in run.summary_hooks:  # e.g. the plots, drawn by the layer that opened the run

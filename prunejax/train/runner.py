@@ -37,6 +37,7 @@ from prunejax.models import create_model
 from prunejax.train import sharding
 from prunejax.train.checkpoints import Checkpointer, digest, state_digest
 from prunejax.train.cursor import Cursor
+from prunejax.train.fingerprints import fingerprint
 from prunejax.train.memory import update_step_bytes
 from prunejax.train.metrics_log import MetricsLog
 from prunejax.train.op_log import OpLog
@@ -47,25 +48,7 @@ from prunejax.train.state import ModelDefs, TrainState, init_train_state, split_
 from prunejax.train.steps import apply_model, cross_entropy, make_eval_step, make_train_step
 from prunejax.train.workdir_lock import workdir_lock
 
-# Config fields that do not change a run's trajectory: everything else must match to resume.
-NOT_FINGERPRINTED = ('data_dir', 'manual_dir', 'download', 'progress_bar', 'log_every_steps',
-                     'checkpoint_every_steps', 'keep_checkpoints', 'eval_batch_size', 'num_devices', 'edge',
-                     'progress_every_seconds', 'plots')
 LR_SCALING = ('none', 'linear', 'sqrt')
-
-
-# Fields added after runs were written, left out of the fingerprint at their default so those runs stay
-# resumable (a non-default value is a different run).
-LATER_DEFAULTS = {('adapt', 'remap'): False}
-
-
-def fingerprint(config: ml_collections.ConfigDict) -> dict[str, Any]:
-  """What must match for a workdir to be resumed by ``config``: every field but paths, logging, devices."""
-  printed = {k: v for k, v in config.to_dict().items() if k not in NOT_FINGERPRINTED}
-  for (block, field), default in LATER_DEFAULTS.items():
-    if isinstance(printed.get(block), dict) and printed[block].get(field, default) == default:
-      printed[block] = {k: v for k, v in printed[block].items() if k != field}
-  return printed
 
 
 class Run:
@@ -158,7 +141,7 @@ class Run:
     self.memory = {'peak_step_bytes': 0, 'byte_examples': 0, 'examples': 0}
     if self._saved is not None:
       self._adopt_saved_record()
-    if self._saved and announce:
+    if self._saved and announce and not self.read_only:  # a reader of a finished run resumes nothing
       print(f'{self.workdir}: resuming from step {self._saved["step"]} ({len(self.ops.results)} operations '
             'done; finished ones are replayed from the checkpoint, not re-run)', flush=True)
 
