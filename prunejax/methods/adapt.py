@@ -35,7 +35,7 @@ from prunejax.data.sources import DATASET_SHAPES
 from prunejax.errors import PrunejaxError
 from prunejax.methods.adapt_settings import AdaptSettings, AgnosticSettings
 from prunejax.methods.registry import check_no_pruning, register_method, train_and_evaluate
-from prunejax.methods.unit_counting import complement, param_counter
+from prunejax.methods.unit_counting import complement, first_reaching, param_counter, removal_order
 from prunejax.train import Run, finish, finished_summary, init_train_state, network_of, workdir_lock, write_summary
 
 NAMED_SUBSETS = {'fashion_mnist': {'tops': (0, 2, 4, 6), 'footwear': (5, 7, 9)}}
@@ -248,11 +248,7 @@ def prune(run: Run, subset: data.View | None) -> dict:
 def filters_to_keep(groups, scores, count_weights, fraction: float, min_channels: int):
   """The smallest prefix of the global ascending order (leaving ``min_channels`` per group) whose removal
   takes at least ``fraction`` of the weights ``count_weights`` counts; returns (keep, fraction removed)."""
-  candidates = []
-  for g in groups:
-    s = np.asarray(scores[g.name], np.float64)
-    candidates += [(float(s[u]), g.name, int(u)) for u in np.argsort(s, kind='stable')[:max(g.size - min_channels, 0)]]
-  order = [(name, unit) for _, name, unit in sorted(candidates)]
+  order = removal_order(groups, scores, min_channels)
   total = count_weights({})
   # Weights to remove, in integers (a float product may miss an exact share by one ulp); p > 0 removes some.
   needed = max(math.ceil(fraction * total - 1e-9 * total), 1 if fraction > 0 else 0)
@@ -260,13 +256,10 @@ def filters_to_keep(groups, scores, count_weights, fraction: float, min_channels
   if removed(len(order)) < needed:
     raise PrunejaxError(f'removing {fraction:.0%} of the weights is impossible with min_channels={min_channels} '
                         f'per layer (at most {removed(len(order)) / total:.1%}); lower config.adapt.prune_percent.')
-  low, high = 0, len(order)  # removed(low) < needed <= removed(high)
   if needed <= 0:
     return {}, 0.0
-  while high - low > 1:
-    middle = (low + high) // 2
-    low, high = (middle, high) if removed(middle) < needed else (low, middle)
-  return complement(groups, order[:high]), removed(high) / total
+  length = first_reaching(0, len(order), lambda m: removed(m) >= needed)
+  return complement(groups, order[:length]), removed(length) / total
 
 
 def retrain(run: Run, view: data.View, epochs: float) -> None:

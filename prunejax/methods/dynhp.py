@@ -31,7 +31,7 @@ from prunejax import edge, structure
 from prunejax.errors import PrunejaxError
 from prunejax.methods.dynhp_settings import DynHPSettings
 from prunejax.methods.registry import check_no_pruning, register_method
-from prunejax.methods.unit_counting import complement, param_counter
+from prunejax.methods.unit_counting import complement, first_reaching, param_counter, removal_order
 from prunejax.train import Run, write_summary
 
 def check(config: ml_collections.ConfigDict) -> None:
@@ -143,40 +143,32 @@ def units_to_keep(run: Run, cfg, target_params: int) -> dict[str, np.ndarray] | 
   if cfg.cost_aware:  # parameters a unit of each group takes with it (its in- and out-weights, bias...)
     total = params_after({})
     costs = {g.name: total - params_after({g.name: np.arange(1, g.size)}) for g in groups if g.size > 1}
-  order = _removal_order(groups, scores, cfg.scope, cfg.min_units, costs)
+  order = removal_order(groups, scores, cfg.min_units, _global_key(cfg.scope, costs))
   if not order:
     return None
   remaining = sum(g.size for g in groups)
   wanted = min(len(order), max(1, math.ceil(cfg.rate * remaining)))
   removed = order[:wanted]
   if params_after(complement(groups, removed)) < target_params:  # last prune: land on the target
-    low, high = 0, wanted  # params(low) >= target > params(high)
-    while high - low > 1:
-      middle = (low + high) // 2
-      if params_after(complement(groups, order[:middle])) >= target_params:
-        low = middle
-      else:
-        high = middle
-    removed = order[:low]
-    for unit in order[low:]:  # then any later (cheaper) unit whose removal stays on the target
+    kept_on_target = first_reaching(
+        0, wanted, lambda m: params_after(complement(groups, order[:m])) < target_params) - 1
+    removed = order[:kept_on_target]
+    for unit in order[kept_on_target:]:  # then any later (cheaper) unit whose removal stays on the target
       if params_after(complement(groups, removed + [unit])) >= target_params:
         removed = removed + [unit]
   return complement(groups, removed) if removed else None
 
 
-def _removal_order(groups, scores, scope: str, min_units: int, costs=None) -> list[tuple[str, int]]:
-  """(group, unit) pairs in removal order, leaving ``min_units`` per group; with ``costs`` (parameters
-  per unit of each group) the global key is importance per parameter freed."""
-  candidates = []
-  for g in groups:
-    s = np.asarray(scores[g.name], np.float64)
-    ranked = np.argsort(s, kind='stable')[:max(g.size - min_units, 0)]
-    key = (s / max(float(s.mean()), 1e-30) if scope == 'global' else
-           np.argsort(np.argsort(s, kind='stable'), kind='stable') / g.size)
-    if costs is not None and scope == 'global' and g.name in costs:
-      key = key / max(costs[g.name], 1)
-    candidates += [(float(key[u]), g.name, int(u)) for u in ranked]
-  return [(name, unit) for _, name, unit in sorted(candidates)]
+def _global_key(scope: str, costs=None):
+  """A group's units placed in the global order: by score over the group's mean (``global``; with
+  ``costs``, parameters per unit of each group, by importance per parameter freed), or by rank within the
+  group (``layerwise``)."""
+  def key(g, s):
+    if scope != 'global':
+      return np.argsort(np.argsort(s, kind='stable'), kind='stable') / g.size
+    k = s / max(float(s.mean()), 1e-30)
+    return k / max(costs[g.name], 1) if costs is not None and g.name in costs else k
+  return key
 
 
 def largest_batch(run: Run, budget: int, max_batch_size: int) -> int:

@@ -31,3 +31,24 @@ def complement(groups, removed) -> dict[str, np.ndarray]:
   for name, unit in removed:
     gone.setdefault(name, set()).add(unit)
   return {g.name: np.setdiff1d(np.arange(g.size), sorted(gone[g.name])) for g in groups if g.name in gone}
+
+
+def removal_order(groups, scores, min_units: int, key=None) -> list[tuple[str, int]]:
+  """(group, unit) pairs in removal order: each group's units by its own ascending scores, all but its
+  ``min_units`` best, placed in one global order by ``key(group, scores)`` (default: the scores
+  themselves; ties by group and unit)."""
+  candidates = []
+  for g in groups:
+    s = np.asarray(scores[g.name], np.float64)
+    keys = s if key is None else key(g, s)
+    candidates += [(float(keys[u]), g.name, int(u)) for u in np.argsort(s, kind='stable')[:max(g.size - min_units, 0)]]
+  return [(name, unit) for _, name, unit in sorted(candidates)]
+
+
+def first_reaching(low: int, high: int, reached) -> int:
+  """The smallest prefix length in (low, high] for which ``reached(length)`` holds, given it does not at
+  ``low`` and does at ``high`` (``reached`` monotone in the length): a bisection, one count per step."""
+  while high - low > 1:
+    middle = (low + high) // 2
+    low, high = (low, middle) if reached(middle) else (middle, high)
+  return high
