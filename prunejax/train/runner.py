@@ -37,6 +37,7 @@ from prunejax.models import create_model
 from prunejax.train import sharding
 from prunejax.train.checkpoints import Checkpointer, digest, state_digest
 from prunejax.train.cursor import Cursor
+from prunejax.train.device_data import DeviceData
 from prunejax.train.fingerprints import fingerprint
 from prunejax.train.memory import update_step_bytes
 from prunejax.train.metrics_log import MetricsLog
@@ -96,10 +97,9 @@ class Run:
     arrays = data_lib.load_dataset(config.dataset, config.data_dir, config.manual_dir, config.download)
     self.splits = data_lib.make_splits(arrays, config.validation_fraction, config.classes,
                                        config.remap_labels)
-    self.views: dict[str, data_lib.View] = {}
-    self._device: dict[str, dict[str, tuple[jax.Array, jax.Array]]] = {}
+    self.data = DeviceData(self.splits, self.mesh)
     self.default_view = self.add_view(data_lib.full_view(self.splits))
-    self.mean, self.std = jnp.asarray(self.splits.mean), jnp.asarray(self.splits.std)
+    self.mean, self.std = self.data.mean, self.data.std
     # The network the config builds; shrinking is recorded against its channels.
     self.base_defs, self._base_params, self._base_model_state = split_model(self.new_model())
     self.defs = self.base_defs
@@ -278,24 +278,16 @@ class Run:
 
   def add_view(self, view: data_lib.View) -> data_lib.View:
     """Registers a data view (its arrays go to the device once); returns it."""
-    if view.name not in self.views:
-      put = lambda split: jax.device_put((split.images, split.labels), sharding.replicated(self.mesh))
-      self.views[view.name] = view
-      self._device[view.name] = {s: put(getattr(view, s)) for s in ('train', 'validation', 'test')}
-    return self.views[view.name]
+    return self.data.add(view)
 
   def device_split(self, view: data_lib.View | None = None, split: str = 'train'):
     """(images, labels) of a view's split on the device (uint8 images, as steps gather them)."""
-    return self._device[self.add_view(view or self.default_view).name][split]
+    return self.data.split(view or self.default_view, split)
 
   def batches(self, view: data_lib.View | None, num_examples: int, batch_size: int, seed: int = 0,
               split: str = 'train'):
     """``num_examples`` normalised (x, y) batches of a view's split, in a seeded random order."""
-    view = self.add_view(view or self.default_view)
-    images, labels = self._device[view.name][split]
-    order = np.random.default_rng(seed).permutation(len(labels))[:num_examples]
-    return [data_lib.gather_batch(images, labels, jnp.asarray(order[i:i + batch_size]), self.mean, self.std)
-            for i in range(0, len(order), batch_size)]
+    return self.data.batches(view or self.default_view, num_examples, batch_size, seed, split)
 
   # ---- operations --------------------------------------------------------------------------------
 
@@ -333,7 +325,7 @@ class Run:
     done = lambda: (self._phase['steps'] >= steps if steps is not None else
                     cursor.position(n) >= self._phase['start'] + epochs - 1e-9)
     estimate = steps if steps is not None else int(round(epochs * (n // self.batch_size)))
-    images, labels = self._device[view.name]['train']
+    images, labels = self.data.split(view, 'train')
     started, pending, last_epoch_eval = time.perf_counter(), [], {}
     progress = Progress(name, estimate, self._phase['steps'], self.config.progress_bar,
                         self.config.progress_every_seconds, desc=f'{name}: {self.config.model} on {view.name}')
@@ -399,7 +391,7 @@ class Run:
       step = jax.jit(make_train_step(self.defs, self.optimizer, self.mean, self.std, self.config.augment,
                                      self._learning_rate_at(), self.loss),
                      donate_argnums=0, out_shardings=(sharding.replicated(self.mesh),) * 2)
-      images, labels = self._device[view.name]['train']
+      images, labels = self.data.split(view, 'train')
       indices = jax.ShapeDtypeStruct((self.batch_size,), jnp.int32, sharding=sharding.batch_sharded(self.mesh))
       self._steps[key] = step.lower(self.state, images, labels, indices).compile()
       self.compiles[(self.defs.train, self.batch_size)] += 1
@@ -425,7 +417,7 @@ class Run:
     if defs.eval not in self._evals:
       self._evals[defs.eval] = jax.jit(make_eval_step(defs, self.mean, self.std),
                                        out_shardings=sharding.replicated(self.mesh))
-    images, labels = self._device[view.name][split]
+    images, labels = self.data.split(view, split)
     totals = None
     put = lambda a: jax.device_put(a, sharding.batch_sharded(self.mesh))
     for indices, valid in data_lib.eval_batches(len(labels), self.config.eval_batch_size):
