@@ -6,7 +6,7 @@ of VGG-16's 512-channel layers at 3×3 and 1×1 takes several times as long as t
 and transposes the kernel every call). Here a convolution is its padded input's shifted windows
 (one per tap, side by side) times the kernel's rows; autodiff turns that into plain matrix products and
 pads, and a tap that only ever reads padding (the off-centre taps of a 3×3 kernel on a 1×1 input) is left
-out, since its products are all zero. Same values up to the order of the sums; scripts/benchmark_synflow.py
+out, since its products are all zero. Same values up to the order of the sums; benchmarks/benchmark_synflow.py
 times the all-ones gradient this serves."""
 
 import itertools

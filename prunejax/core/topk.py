@@ -13,7 +13,7 @@ passes).
 What a pass costs on XLA's CPU backend decides its shape: it reads the float32 scores and recomputes their
 keys (two integer ops: cheaper than storing them and reading them back), and counts in int16 per row of
 ``_CHUNK`` entries (an int32 count of a predicate is not vectorised). The one max pass is int16 too: a
-uint32 max is not vectorised either. ``scripts/benchmark_synflow.py`` measures it.
+uint32 max is not vectorised either. ``benchmarks/benchmark_synflow.py`` measures it.
 """
 
 import jax

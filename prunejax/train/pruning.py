@@ -29,7 +29,7 @@ def synflow_loop(setting: str, forward, params, input_shape) -> str:
   convolutions after they became products (grouped, depthwise ones): once every convolution is a matrix
   product the loop is faster than driving the rounds from the host (it also keeps its buffers, where each
   host-driven round touches fresh ones), but XLA's CPU backend runs the remaining depthwise and grouped
-  convolutions more slowly inside a while loop. scripts/benchmark_synflow.py times both ways."""
+  convolutions more slowly inside a while loop. benchmarks/benchmark_synflow.py times both ways."""
   if setting != 'auto':
     return setting
   if jax.default_backend() != 'cpu':

@@ -3,7 +3,7 @@ pass timed alone at its shapes, summed per kind (full, pointwise, depthwise, gro
 against the whole forward pass. For finished runs (e.g. a Reconvene network) and fresh registry models
 (e.g. the original it was cut from), to see which layers a speed-up comes from and which hold it back.
 
-python scripts/benchmark_layers.py --models mobilenetv2 --runs runs/reconvene/produce_mobilenetv2_synflow_k6
+python benchmarks/benchmark_layers.py --models mobilenetv2 --runs runs/reconvene/produce_mobilenetv2_synflow_k6
     [--batch 64] [--threads 2] [--dataset fashion_mnist] [--out runs/benchmarks/layers.json]
 Latencies are medians of --repeats calls after warm-up; each kind's ratio is against the first network.
 """
@@ -19,6 +19,7 @@ from prunejax.data.sources import DATASET_SHAPES, check_dataset_name
 from prunejax.errors import PrunejaxError
 from prunejax.report import summary_table, write_rows
 from prunejax.train import apply_model, load, split_model
+import results_file  # benchmarks/results_file.py: this script's section of RESULTS.md
 
 _MODELS = flags.DEFINE_list('models', [], 'Registry models, freshly initialised at --dataset\'s shape.')
 _RUNS = flags.DEFINE_list('runs', [], 'Workdirs of finished runs (their saved networks, shrunk or not).')
@@ -67,4 +68,5 @@ def main(argv):
 
 
 if __name__ == '__main__':
-  cli.run(main)
+  with results_file.recorded('layers'):
+    cli.run(main)

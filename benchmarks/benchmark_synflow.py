@@ -5,7 +5,7 @@ host one compiled round at a time, with the share of the 100-round float64 mask'
 keeps (overall and per layer), and at the first round count inside one XLA while loop (the two ways runs
 take: ``config.pruning.synflow_loop``).
 
-python scripts/benchmark_synflow.py [--model vgg16] [--sparsity 0.984375] [--rounds 100,20,10] [--out ...]
+python benchmarks/benchmark_synflow.py [--model vgg16] [--sparsity 0.984375] [--rounds 100,20,10] [--out ...]
 A round and its parts: medians of --repeats calls after a warm-up call; a whole mask: one timed run after
 a warm-up round (in the loop: after a warm-up run). Compiles are not timed. The prunable weights are
 those of every run (configs/default.py's ``pruning.include``/``exclude``: the kernels, the classifier
@@ -25,6 +25,7 @@ from flax import nnx
 
 from prunejax import cli, core, models
 from prunejax.report import summary_table, write_rows
+import results_file  # benchmarks/results_file.py: this script's section of RESULTS.md
 
 _MODEL = flags.DEFINE_string('model', 'vgg16', 'Registry model.')
 _SPARSITY = flags.DEFINE_float('sparsity', 1 - 2 ** -6, 'Global sparsity of the SynFlow mask.')
@@ -133,4 +134,5 @@ def main(argv):
 
 
 if __name__ == '__main__':
-  cli.run(main)
+  with results_file.recorded('synflow'):
+    cli.run(main)

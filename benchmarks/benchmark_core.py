@@ -1,6 +1,6 @@
 """Cost of the pruning core, as ratios measured in one run (medians of repeated timed windows).
 
-python scripts/benchmark_core.py [--out runs/benchmarks/core.json] [--repeats 5]
+python benchmarks/benchmark_core.py [--out runs/benchmarks/core.json] [--repeats 5]
 
 1. masked step (fixed mask) / dense step, and step with a mask refresh every 10 steps / dense step, for
    the small CNN (CIFAR shape, batch 64, SGD momentum, 80% uniform layer-wise magnitude), LeNet-300-100
@@ -24,6 +24,7 @@ from prunejax.models import create_model
 from prunejax.report import summary_table
 from prunejax.train import make_update_step, split_model
 from prunejax.train.state import init_train_state
+import results_file  # benchmarks/results_file.py: this script's section of RESULTS.md
 
 _OUT = flags.DEFINE_string('out', 'runs/benchmarks/core.json', 'Where to write the JSON results.')
 _REPEATS = flags.DEFINE_integer('repeats', 5, 'Timed windows per variant; medians are reported.')
@@ -138,4 +139,5 @@ def main(argv):
 
 
 if __name__ == '__main__':
-  app.run(main)
+  with results_file.recorded('core'):
+    app.run(main)

@@ -2,7 +2,7 @@
 ratio 0.5, physically shrunk; CIFAR shape) in XLA on the CPU and in the TFLite/LiteRT interpreter
 (XNNPACK), at batch 1 and 64 under a thread limit: latency, speed-up, speed-up ÷ FLOPs ratio, file size.
 
-python scripts/benchmark_deploy.py [--threads 2] [--models resnet20,resnet56] [--multiple 16] [--runs DIR,...]
+python benchmarks/benchmark_deploy.py [--threads 2] [--models resnet20,resnet56] [--multiple 16] [--runs DIR,...]
     [--interpreters litert,tensorflow] [--out ...]
 Dense and pruned are timed in alternating rounds (medians of per-round ratios), per runtime.
 """
@@ -14,6 +14,7 @@ from absl import flags, logging
 
 from prunejax import cli, edge
 from prunejax.report import summary_table, write_rows
+import results_file  # benchmarks/results_file.py: this script's section of RESULTS.md
 
 _THREADS = flags.DEFINE_integer('threads', 2, 'CPU threads for both runtimes (the process is pinned).')
 _MODELS = flags.DEFINE_list('models', ['resnet20', 'resnet56'], 'Models to prune.')
@@ -73,4 +74,5 @@ def main(argv):
 
 
 if __name__ == '__main__':
-  cli.run(main)
+  with results_file.recorded('deploy'):
+    cli.run(main)

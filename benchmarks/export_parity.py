@@ -1,7 +1,7 @@
 """Does every registry model, dense and L1-pruned (half of every prunable channel group, physically
 shrunk), export to StableHLO and TFLite with the JAX model's outputs? Parity on the Fashion-MNIST test set.
 
-python scripts/export_parity.py [--models lenet5,resnet20,...] [--images 10000] [--heavy_images 2000] [--out ...]
+python benchmarks/export_parity.py [--models lenet5,resnet20,...] [--images 10000] [--heavy_images 2000] [--out ...]
 Weights are the models' seeded initialisation (parity concerns the conversion, not training). Prints a
 table of max |Δlogit| and top-1 agreement per model, variant and format (int8 TFLite apart) and writes JSON.
 """
@@ -13,6 +13,7 @@ from absl import app, flags, logging
 from prunejax import models
 from prunejax.data import sources
 from prunejax.report import summary_table, write_rows
+import results_file  # benchmarks/results_file.py: this script's section of RESULTS.md
 
 _MODELS = flags.DEFINE_list('models', None, 'Registry models (default: all of them).')
 _IMAGES = flags.DEFINE_integer('images', 10_000, 'Test images compared (the whole test set by default).')
@@ -66,4 +67,5 @@ def main(argv):
 
 
 if __name__ == '__main__':
-  app.run(main)
+  with results_file.recorded('export_parity'):
+    app.run(main)

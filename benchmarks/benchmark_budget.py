@@ -2,7 +2,7 @@
 model's compiled training step at --batch; after keeping a fraction of every prunable channel group, the
 largest batch (a multiple of 8) whose step fits the same budget.
 
-python scripts/benchmark_budget.py [--models lenet_300_100,resnet20] [--batch 128] [--keep 0.5,0.25]
+python benchmarks/benchmark_budget.py [--models lenet_300_100,resnet20] [--batch 128] [--keep 0.5,0.25]
 Prints step bytes and batches; writes JSON.
 """
 
@@ -15,6 +15,7 @@ from absl import app, flags, logging
 
 from prunejax import edge, models, structure, train
 from prunejax.report import summary_table, write_rows
+import results_file  # benchmarks/results_file.py: this script's section of RESULTS.md
 
 _MODELS = flags.DEFINE_list('models', ['lenet_300_100', 'resnet20'], 'Models (28x28x1 inputs, 10 classes).')
 _BATCH = flags.DEFINE_integer('batch', 128, 'Dense batch size that sets the memory budget.')
@@ -54,4 +55,5 @@ def main(argv):
 
 
 if __name__ == '__main__':
-  app.run(main)
+  with results_file.recorded('budget'):
+    app.run(main)

@@ -1,7 +1,7 @@
 """Structured pruning pays off in latency: L1 channel pruning at ratio 0.5 of every prunable group of
 ResNet-20/56 (CIFAR shape), physically shrunk, against the dense model, under a CPU thread limit.
 
-python scripts/benchmark_structure.py [--threads 2] [--models resnet20,resnet56] [--multiple 1] [--out ...]
+python benchmarks/benchmark_structure.py [--threads 2] [--models resnet20,resnet56] [--multiple 1] [--out ...]
 Prints FLOPs ratio, latency at batch 1 and 64 (dense and pruned measured in alternating rounds, each a
 median after warm-up; the speed-up is the median of the per-round ratios), speed-up / FLOP-ratio, and
 the time the dependency graph and the shrink take. Writes JSON.
@@ -18,6 +18,7 @@ from flax import nnx
 
 from prunejax import edge, models, structure
 from prunejax.report import summary_table
+import results_file  # benchmarks/results_file.py: this script's section of RESULTS.md
 
 _THREADS = flags.DEFINE_integer('threads', 2, 'CPU threads (the process is pinned to this many CPUs).')
 _MODELS = flags.DEFINE_list('models', ['resnet20', 'resnet56'], 'Models to prune.')
@@ -85,4 +86,5 @@ def main(argv):
 
 
 if __name__ == '__main__':
-  app.run(main)
+  with results_file.recorded('structure'):
+    app.run(main)

@@ -1,7 +1,7 @@
 """Input-pipeline overhead: a real-data training step (device-resident split, batch gathered by index
 inside jit, normalised, optionally augmented) against the same update on a fixed in-memory batch.
 
-python scripts/benchmark_input.py [--models lenet_300_100,lenet5,resnet20] [--repeats 7]
+python benchmarks/benchmark_input.py [--models lenet_300_100,lenet5,resnet20] [--repeats 7]
 Prints step times (median over repeats of ~1 s windows) and the ratio real/fixed; writes JSON.
 """
 
@@ -18,6 +18,7 @@ from absl import app, flags, logging
 from prunejax.data import gather_batch
 from prunejax.report import summary_table
 from prunejax.train import Cursor, Run, make_update_step
+import results_file  # benchmarks/results_file.py: this script's section of RESULTS.md
 
 _MODELS = flags.DEFINE_list('models', ['lenet_300_100', 'lenet5', 'resnet20'], 'Models to measure.')
 _CONFIG = flags.DEFINE_string('config', 'configs/default.py', 'Base config (dataset, batch size).')
@@ -79,4 +80,5 @@ def main(argv):
 
 
 if __name__ == '__main__':
-  app.run(main)
+  with results_file.recorded('input'):
+    app.run(main)

@@ -3,7 +3,7 @@ shrinking params + BatchNorm statistics + optimizer state, the batch-size search
 step's memory analysis), and the first step at the new shape (its compile). Median of --prunes prunes,
 each removing --rate of the remaining units; the dense step's time is the baseline in the same run.
 
-python scripts/benchmark_prune.py [--models lenet5,resnet20] [--prunes 3] [--rate 0.2]
+python benchmarks/benchmark_prune.py [--models lenet5,resnet20] [--prunes 3] [--rate 0.2]
 """
 
 import runpy
@@ -17,6 +17,7 @@ from absl import app, flags, logging
 from prunejax.methods import dynhp
 from prunejax.report import summary_table, write_rows
 from prunejax.train import Run
+import results_file  # benchmarks/results_file.py: this script's section of RESULTS.md
 
 _MODELS = flags.DEFINE_list('models', ['lenet5', 'resnet20'], 'Registry models (Fashion-MNIST inputs).')
 _PRUNES = flags.DEFINE_integer('prunes', 3, 'Prunes timed per model (median reported).')
@@ -70,4 +71,5 @@ def main(argv):
 
 
 if __name__ == '__main__':
-  app.run(main)
+  with results_file.recorded('prune'):
+    app.run(main)
