@@ -53,6 +53,9 @@ def recorded(name: str):
   except SystemExit as e:
     status = e.code or 0
     raise
+  except BaseException:  # an error or Ctrl-C: a partial table replaces nothing
+    status = 1
+    raise
   finally:
     sys.stdout = tee.stream
     if status == 0 and ''.join(tee.lines).strip():

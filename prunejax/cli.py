@@ -19,7 +19,7 @@ from absl import app, flags
 from prunejax.errors import PrunejaxError, StorageError
 
 
-_FULL_OR_READ_ONLY = (errno.ENOSPC, errno.EROFS, errno.EDQUOT, errno.EACCES)
+_FULL_OR_READ_ONLY = (errno.ENOSPC, errno.EROFS, errno.EDQUOT)  # refused writes only (EACCES may be a read)
 
 
 # The settings classes a config's fields come from, in the order a reader meets them (--help lists them).

@@ -71,7 +71,7 @@ def dynhp(run: Run) -> dict:
   final = run.params_count()
   dense_bytes = plan['dense_step_bytes']
   missed = {}
-  if final > plan['target_params']:
+  if _could_remove_more(run, cfg, plan['target_params']):  # not landed: the schedule ended first
     missed = {'warning': f'compression {plan["params_dense"] / final:.2f} misses target_compression='
                          f'{cfg.target_compression} ({final:,} params left, target {plan["target_params"]:,}): '
                          'the schedule ended first; lower begin_step or prune_every, or raise rate.'}
@@ -108,11 +108,20 @@ def _plan(run: Run, cfg) -> dict:
           'budget_bytes': budget}
 
 
+def _could_remove_more(run: Run, cfg, target_params: int) -> bool:
+  """Whether some unit could still go without the parameters falling below the target: the run stopped
+  short of it (a landed run stops just above the target, where every further unit would cross it)."""
+  count = param_counter(run)
+  return any(count({g.name: np.arange(1, g.size)}) >= target_params
+             for g in run.groups() if g.prunable and g.size > cfg.min_units)
+
+
 def _check_reachable(run: Run, cfg, groups, dense: int, target: int) -> None:
   """Refuses a schedule that cannot reach the target within the run: its prunes (every prune_every steps
   from begin_step, counted in examples) remove at most rate·remaining units each, and no set of units
   frees more parameters than the sum of what each frees alone in the dense network."""
-  total = run.reference_steps_per_epoch * run.config.num_epochs
+  # An upper bound on the reference steps the run sees: a grown batch consumes whole epochs of examples.
+  total = math.ceil(run.config.num_epochs * len(run.splits.train) / run.config.batch_size)
   prunes = (total - cfg.begin_step) // cfg.prune_every + 1 if cfg.begin_step <= total else 0
   removable = sum(max(g.size - cfg.min_units, 0) for g in groups)
   remaining, removed = sum(g.size for g in groups), 0
@@ -120,8 +129,9 @@ def _check_reachable(run: Run, cfg, groups, dense: int, target: int) -> None:
     step = min(max(1, math.ceil(cfg.rate * remaining)), removable - removed)
     removed, remaining = removed + step, remaining - step
   count = param_counter(run)
-  freed_each = sorted((dense - count({g.name: np.arange(1, g.size)}) for g in groups if g.size > cfg.min_units
-                       for _ in range(g.size - cfg.min_units)), reverse=True)
+  one_unit = {g.name: dense - count({g.name: np.arange(1, g.size)}) for g in groups if g.size > cfg.min_units}
+  freed_each = sorted((freed for g in groups if g.name in one_unit
+                       for freed in [one_unit[g.name]] * (g.size - cfg.min_units)), reverse=True)
   if dense - sum(freed_each[:removed]) > target:
     raise PrunejaxError(
         f'config.dynhp cannot reach target_compression={cfg.target_compression} within the run: '

@@ -3,8 +3,9 @@
 Layout: ``DIR/checkpoints/<n>/{state,meta}``, ``n`` counting saves (a run may save twice at one training
 step: before and after a shrink), the training step inside ``meta``. ``meta`` also holds the config
 fingerprint that must match to resume, the parameter shapes, and whatever the runner adds (kept channels,
-phase, data cursor...): to restore a shrunk network, read ``latest_meta()``, rebuild its shapes, then
-``restore`` into them.
+phase, data cursor...): to restore a shrunk network, take a verified record (``latest_intact()`` for a run
+resuming itself, ``train.finished_checkpoint`` for a reader of a finished run), rebuild its shapes, then
+``restore`` into them. Every array's CRC-32 is saved with it and checked on every read.
 """
 
 import contextlib
@@ -77,13 +78,15 @@ def _interrupts_deferred():
     yield
     return
   pending = []
-  previous = signal.signal(signal.SIGINT, lambda number, frame: pending.append(number))
+  previous = signal.signal(signal.SIGINT, lambda number, frame: pending.append(frame))
   try:
     yield
   finally:
     signal.signal(signal.SIGINT, previous)
-  if pending:
-    raise KeyboardInterrupt
+  if pending and callable(previous):  # Python's own handler raises KeyboardInterrupt; a user's runs
+    previous(signal.SIGINT, pending[0])
+  elif pending and previous == signal.SIG_DFL:
+    raise KeyboardInterrupt  # (SIG_IGN: the interrupt was meant to be ignored)
 
 
 def digest(state) -> list[str]:
@@ -238,7 +241,8 @@ class Checkpointer:
             state=ocp.args.StandardSave(state), meta=ocp.args.JsonSave(self.saved_meta)),
             force=True)
     except Exception as e:  # pylint: disable=broad-except  (Orbax and TensorStore raise many types)
-      raise self._write_failed(e) from e
+      self._raise_if_refused(e)
+      raise
     return number
 
   def close(self) -> None:
@@ -247,13 +251,16 @@ class Checkpointer:
       with _interrupts_deferred():
         self._manager.wait_until_finished()
     except Exception as e:  # pylint: disable=broad-except
-      raise self._write_failed(e) from e
+      self._raise_if_refused(e)
+      raise
     finally:
       self._manager.close()
 
-  def _write_failed(self, error: Exception) -> PrunejaxError:
-    text = str(error)
-    reason = next((why for why in _WRITE_FAILURES if why in text), f'{type(error).__name__}: {text[:120]}')
-    error_type = StorageError if reason in _WRITE_FAILURES else PrunejaxError
-    return error_type(f'writing a checkpoint in {self.directory} failed ({reason}); free space or make it '
-                      'writable, then re-run the same command: it resumes from the newest intact checkpoint.')
+  def _raise_if_refused(self, error: Exception) -> None:
+    """A refused write (full disk, read-only...) becomes one ``StorageError``; any other failure is left to
+    propagate as it was raised."""
+    reason = next((why for why in _WRITE_FAILURES if why in str(error)), None)
+    if reason is not None:
+      raise StorageError(f'writing a checkpoint in {self.directory} failed ({reason}); free space or make it '
+                         'writable, then re-run the same command: it resumes from the newest intact '
+                         'checkpoint.') from error

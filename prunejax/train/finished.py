@@ -12,7 +12,7 @@ import pathlib
 
 from prunejax.errors import PrunejaxError
 from prunejax.train.checkpoints import Checkpointer, DamagedCheckpoint, state_digest
-from prunejax.train.workdir_lock import holder
+from prunejax.train.workdir_lock import holder, wait_until_free
 
 
 @dataclasses.dataclass(frozen=True)
@@ -26,20 +26,24 @@ class FinishedRun:
   @property
   def record(self) -> dict:
     """What a reader records of the network it took: checkpoint number, training step and digest."""
-    return {'checkpoint': self.number, 'step': int(self.meta['step']),
+    return {'number': self.number, 'step': int(self.meta['step']),
             'digest': state_digest(self.meta.get('digest', []))}
 
 
-def finished_checkpoint(workdir: str | pathlib.Path) -> FinishedRun:
-  """The finished run in ``workdir``; ``PrunejaxError`` in one line when it is being trained, unfinished,
-  or its summary's checkpoint is damaged."""
+def finished_checkpoint(workdir: str | pathlib.Path, wait: bool = False) -> FinishedRun:
+  """The finished run in ``workdir``; ``PrunejaxError`` in one line when it is being trained (``wait``:
+  wait for its process to let go, e.g. of a shared pretraining still drawing its plots), unfinished, or its
+  summary's checkpoint is damaged."""
   workdir = pathlib.Path(workdir)
   summary_path = workdir / 'summary.json'
   if not (workdir / 'checkpoints').is_dir() or not summary_path.exists():
     raise PrunejaxError(f'{workdir} holds no finished run (checkpoints/ and summary.json); pass the --workdir '
                         'of a finished run, or run its config to the end first.')
   training = holder(workdir)
-  if training is not None:
+  if training is not None and wait:
+    print(f'{workdir} is in use by {training}: waiting for it', flush=True)
+    wait_until_free(workdir)
+  elif training is not None:
     raise PrunejaxError(f'{workdir} is being trained by {training}; wait for it to finish (its summary and '
                         'newest checkpoint are not final yet).')
   try:
@@ -59,6 +63,10 @@ def _described(checkpointer: Checkpointer, summary: dict, workdir: pathlib.Path)
   """(number, meta) of the checkpoint ``summary`` names (older summaries, which name none: the newest,
   and only if it holds the summary's final step)."""
   numbers = checkpointer.numbers()
+  if 'checkpoint' in summary and summary['checkpoint'] is None:
+    raise PrunejaxError(f'{workdir} holds no network of its own: its figures come from another run (ADaPT\'s '
+                        'data-agnostic subset view: its agnostic_workdir; a DaPR search: its probes/p<N>); '
+                        'pass that run\'s --workdir.')
   recorded = summary.get('checkpoint')
   number = recorded['number'] if recorded else (numbers[0] if numbers else None)
   if number is None or number not in numbers:

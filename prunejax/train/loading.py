@@ -33,7 +33,7 @@ def network_of(run: Run, workdir: str | pathlib.Path) -> tuple[ModelDefs, object
   """(defs, params, model_state) of the finished run in ``workdir`` (the checkpoint its summary describes),
   a run of the same unshrunk model as ``run`` (e.g. a pretrained or deployed network to start from);
   refused in one line otherwise. No second copy of the dataset is loaded."""
-  finished = finished_checkpoint(workdir)
+  finished = finished_checkpoint(workdir, wait=True)  # a shared run may still be finishing (its plots)
   workdir, number, meta = finished.workdir, finished.number, finished.meta
   checkpointer = Checkpointer(workdir / 'checkpoints', read_only=True)
   try:

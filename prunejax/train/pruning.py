@@ -12,14 +12,12 @@ import time
 
 import jax
 import jax.numpy as jnp
-import ml_collections
 import numpy as np
 import optax
 from flax import nnx
 
 from prunejax import core
 from prunejax.data.pipeline import Splits, gather_batch
-from prunejax.errors import PrunejaxError
 from prunejax.train.pruning_settings import SCHEDULED
 from prunejax.train.state import ModelDefs, TrainState
 from prunejax.train.steps import cross_entropy

@@ -81,8 +81,7 @@ def finish(run: Run, summary: dict[str, Any], own_network: bool = True) -> dict[
   step = int(run.state.step) if own_network else 0
   run.log.write(step, {f'final_{k}': v for k, v in summary.items()
                        if isinstance(v, (int, float)) and not isinstance(v, bool)})
-  if own_network:
-    summary['checkpoint'] = run.final_checkpoint()
+  summary['checkpoint'] = run.final_checkpoint() if own_network else None
   run.close(release=False)
   (run.workdir / 'summary.json').write_text(json.dumps(summary, indent=2) + '\n')
   for hook in run.summary_hooks:  # e.g. the plots, drawn by the layer that opened the run

@@ -84,9 +84,10 @@ class Run:
       self._set_up(config, announce, checkpoint)
     except BaseException:
       self.close()  # Orbax's threads, the log files and the lock: nothing outlives a refused run
-      if created and [p.name for p in self.workdir.iterdir()] == ['.lock']:
-        (self.workdir / '.lock').unlink()  # nor a workdir that holds nothing but the lock it made
-        self.workdir.rmdir()
+      with contextlib.suppress(OSError):  # (never hiding the refusal itself)
+        if created and [p.name for p in self.workdir.iterdir()] == ['.lock']:
+          (self.workdir / '.lock').unlink()  # nor a workdir that holds nothing but the lock it made
+          self.workdir.rmdir()
       raise
 
   def _set_up(self, config: ml_collections.ConfigDict, announce: bool, checkpoint: tuple[int, dict] | None
@@ -127,7 +128,8 @@ class Run:
     intact = checkpoint or (self.checkpointer.latest_intact() if (self.workdir / 'checkpoints').exists() else None)
     self._saved_number, self._saved = intact if intact else (None, None)
     self._latest = (self._saved_number, self._saved)  # the newest checkpoint written or read: what holds the state
-    if self._saved is not None:
+    own_config = checkpoint is not None and json.loads(json.dumps(config.to_dict())) == self._saved['config']
+    if self._saved is not None and not own_config:  # (a reader built from the checkpoint's own config is it)
       self.checkpointer.check_fingerprint(self._saved, self.fingerprint, self._saved_number)
     self.ops = OpLog(self._saved, self._saved_number)
     self._phase: dict | None = None  # the phase in progress (JSON), as checkpointed
@@ -170,7 +172,8 @@ class Run:
 
   @property
   def state(self) -> TrainState:
-    """The current training state: restored from the latest checkpoint or initialised, on first use."""
+    """The current training state: restored from the run's checkpoint (the newest intact one, or the one it
+    was opened at) or initialised, on first use."""
     if self._state is None:
       self._state = self._restore_or_init()
     return self._state
@@ -191,7 +194,7 @@ class Run:
     return (*split_model(structure.shrink(self.new_model(), keep, self.base_groups(), outputs=True)), keep)
 
   def saved_network(self) -> tuple[ModelDefs, Any, Any]:
-    """(defs, params, model_state) of the latest intact checkpoint, without its optimizer state: a
+    """(defs, params, model_state) of the run's checkpoint (as ``state``), without its optimizer state: a
     finished run's network for measurement, whatever optimizer its method used."""
     if self._saved is None:
       raise PrunejaxError(f'{self.workdir} has no checkpoint; run the config first.')
@@ -201,7 +204,7 @@ class Run:
     return defs, network['params'], network['model_state']
 
   def use_saved_network(self) -> None:
-    """Makes the latest checkpoint's network the current state, with a fresh state of ``run.optimizer``:
+    """Makes the run's checkpointed network the current state, with a fresh state of ``run.optimizer``:
     a finished run's network to measure or prune further, whatever optimizer its method trained it with."""
     defs, params, model_state = self.saved_network()
     state = init_train_state(params, model_state, self.optimizer, self.config.seed)

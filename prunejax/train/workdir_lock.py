@@ -6,6 +6,7 @@ import contextlib
 import fcntl
 import os
 import pathlib
+import time
 
 from prunejax.errors import PrunejaxError
 
@@ -29,6 +30,19 @@ def workdir_lock(workdir: str | pathlib.Path, wait: bool = False):
       _HELD.pop(path)[0].close()  # closing the file releases the lock
 
 
+def _lock_retrying(handle, attempts: int = 20) -> None:
+  """An exclusive non-blocking lock, retried briefly: a reader's ``holder`` check holds the lock shared for
+  an instant, which must not make a trainer refuse its own workdir."""
+  for attempt in range(attempts):
+    try:
+      fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+      return
+    except BlockingIOError:
+      if attempt == attempts - 1:
+        raise
+      time.sleep(0.05)
+
+
 def holder(workdir: str | pathlib.Path) -> str | None:
   """Who holds ``workdir``'s lock, when another process does (e.g. 'process 123'); None when nobody or
   this process does. Touches nothing: a reader of a read-only workdir can ask."""
@@ -48,6 +62,17 @@ def holder(workdir: str | pathlib.Path) -> str | None:
   return None
 
 
+def wait_until_free(workdir: str | pathlib.Path) -> None:
+  """Blocks until no process holds ``workdir``'s lock (a shared hold: works on a read-only workdir)."""
+  try:
+    handle = open(pathlib.Path(workdir) / '.lock', 'r', encoding='utf-8')  # pylint: disable=consider-using-with
+  except OSError:
+    return
+  with handle:
+    fcntl.flock(handle, fcntl.LOCK_SH)
+    fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def _acquire(path: pathlib.Path, workdir, wait: bool):
   try:
     path.mkdir(parents=True, exist_ok=True)
@@ -56,7 +81,7 @@ def _acquire(path: pathlib.Path, workdir, wait: bool):
     raise PrunejaxError(f'{workdir} cannot be written ({type(e).__name__}: {e.strerror}); a run needs a '
                         'writable --workdir.') from e
   try:
-    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    _lock_retrying(handle)
   except BlockingIOError:
     handle.seek(0)
     holder = handle.read().strip() or 'another process'
