@@ -11,6 +11,7 @@ from prunejax.errors import PrunejaxError
 from prunejax.registry import Registry
 from prunejax.report import plot_runs
 from prunejax.train import Run, add_later_default, check_config
+from prunejax.train.config_check import BLOCKS
 
 
 @dataclasses.dataclass(frozen=True)
@@ -48,6 +49,11 @@ def method_name(config: ml_collections.ConfigDict) -> str:
 def train_and_evaluate(config: ml_collections.ConfigDict, workdir) -> dict[str, Any]:
   """Runs ``config``'s method in ``workdir`` (resuming from its checkpoints) and returns its summary."""
   check_config(config)
+  stray = [key for key, value in config.items() if isinstance(value, ml_collections.ConfigDict)
+           and key not in BLOCKS and key != 'model_kwargs' and key not in METHODS]
+  if stray:
+    raise PrunejaxError(f'config has blocks {stray} that no method reads (a typo?); method blocks are named '
+                        f'after their method: {", ".join(METHODS.names())}.')
   method = METHODS.get(method_name(config))
   if method.check is not None:
     method.check(config)

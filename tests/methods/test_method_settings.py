@@ -3,10 +3,11 @@ refused in one line before any data is loaded."""
 
 import runpy
 
+import ml_collections
 import pytest
 
 from prunejax.errors import PrunejaxError
-from prunejax.methods import METHODS
+from prunejax.methods import METHODS, train_and_evaluate
 from tests.conftest import REPO
 
 CONFIGS = {'dynhp': 'dynhp_lenet300_fashion_mnist.py', 'reconvene': 'reconvene_vgg16_fashion_mnist.py',
@@ -47,3 +48,11 @@ def test_a_value_that_cannot_take_effect_is_one_line(method, field, value, messa
   with pytest.raises(PrunejaxError, match=message) as error:
     checked(method, field, value)
   assert '\n' not in str(error.value)
+
+
+def test_a_block_no_method_reads_is_refused(tiny_config, tmp_path):
+  with tiny_config.unlocked():
+    tiny_config.dynph = ml_collections.ConfigDict({'rate': 0.2})
+  with pytest.raises(PrunejaxError, match=r"config has blocks \['dynph'\] that no method reads \(a typo\?\)"):
+    train_and_evaluate(tiny_config, tmp_path)
+  assert not tmp_path.joinpath('checkpoints').exists()
