@@ -7,7 +7,7 @@ layers that read the channel, as Torch-Pruning does for coupled layers). The tra
 with a zero perturbation added to each read operand; its gradient is ∂L/∂a at that read.
 """
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 
 import jax
 import jax.numpy as jnp
@@ -18,7 +18,8 @@ from jax.extend import core as jex_core
 
 from prunejax.errors import PrunejaxError
 from prunejax.core.jaxprs import called_jaxpr
-from prunejax.structure.graph import trace
+from prunejax.structure.attention import coupled_axes
+from prunejax.structure.graph import Coupling, trace
 from prunejax.structure.groups import Tap, Trace
 from prunejax.structure.shrink import eval_split
 
@@ -97,9 +98,10 @@ def _batch_statistics(traced: Trace, loss_fn):
   return jax.jit(statistics)
 
 
-def data_scores_of(apply_fn, variables, batches: Iterable, loss_fn: Callable = summed_cross_entropy
-                   ) -> dict[str, dict[str, np.ndarray]]:
-  """Functional form of ``data_scores``: ``apply_fn(variables, x)`` gives logits for batch ``x``."""
+def data_scores_of(apply_fn, variables, batches: Iterable, loss_fn: Callable = summed_cross_entropy,
+                   couple: Sequence[Coupling] = ()) -> dict[str, dict[str, np.ndarray]]:
+  """Functional form of ``data_scores``: ``apply_fn(variables, x)`` gives logits for batch ``x``;
+  ``couple`` as for ``trace_groups_of``."""
   compiled = {}
   totals: dict[str, dict[str, np.ndarray]] = {'abs': {}, 'count': {}, 'taylor': {}}
   examples = 0
@@ -107,7 +109,7 @@ def data_scores_of(apply_fn, variables, batches: Iterable, loss_fn: Callable = s
     x, y = jnp.asarray(x), jnp.asarray(y)
     key = (x.shape, x.dtype, y.shape, y.dtype)
     if key not in compiled:
-      traced = trace(apply_fn, variables, x)
+      traced = trace(apply_fn, variables, x, couple=couple)
       if any(tap.axis == 0 for tap in traced.taps):
         raise PrunejaxError('a kernel reads grouped channels on the batch axis; data-aware criteria need '
                             'the batch on axis 0 of every activation.')
@@ -131,4 +133,5 @@ def data_scores(model: nnx.Module, batches: Iterable, loss_fn: Callable = summed
   comparable across layers (global ranking); mean |activation| is per entry the channel feeds a kernel.
   """
   graphdef, variables = eval_split(model)
-  return data_scores_of(lambda v, x: nnx.merge(graphdef, v, copy=True)(x), variables, batches, loss_fn)
+  return data_scores_of(lambda v, x: nnx.merge(graphdef, v, copy=True)(x), variables, batches, loss_fn,
+                        coupled_axes(model))

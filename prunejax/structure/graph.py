@@ -5,12 +5,17 @@ Walking the equations, each Dense/Conv output-channel axis starts a group; the g
 the computation: element-wise ops couple operands (a residual add merges two groups), a following
 layer's kernel input axis joins it, BatchNorm scale/bias/mean/var join it where they meet it, reshapes
 that flatten NHWC features give a strided piece, concatenations give offset pieces, depthwise
-convolutions pass it through. Channels reaching the model's output are never pruned. Anything the
-walker does not understand fails loudly, naming the primitive and the parameter involved.
+convolutions pass it through. Products of two activations (attention's q.k^T and weights.v) couple
+their batch axes (the heads) and their contracted axes (query/key dims, marked ``normalized``: attention's
+1/sqrt(d) comes from the width). Channels reaching the model's output are never pruned.
+
+An operation the walker does not understand makes only the groups it touches unprunable, with the
+primitive in ``reason``; ``strict=True`` fails loudly instead, naming the primitive and the parameter.
 """
 
 import dataclasses
 import math
+from collections.abc import Sequence
 
 import jax
 import numpy as np
@@ -64,8 +69,10 @@ def pieces(layout) -> Layout:
 
 
 class _Walker:
-  def __init__(self, paths: list[str]):
+  def __init__(self, paths: list[str], strict: bool = False):
     self.paths = paths
+    self.strict = strict
+    self.blocked_leaves: dict[int, str] = {}  # variable -> why every group holding it cannot be pruned
     self.parent: list[int] = []
     self.group_size: list[int] = []
     self.group_name: list[str] = []
@@ -118,6 +125,17 @@ class _Walker:
         self.union(p.group, q.group, where)
     return first
 
+  def couple(self, first: tuple[str, int], second: tuple[str, int]) -> None:
+    """Joins the groups on two variable axes; if only one axis holds a group, it cannot shrink alone."""
+    layouts = [self.members.get((self.paths.index(path), axis), ()) if path in self.paths else ()
+               for path, axis in (first, second)]
+    where = f'{first[0]}[{first[1]}] and {second[0]}[{second[1]}], which must keep the same channels'
+    if all(layouts):
+      self.unify(layouts, where)
+    for layout in layouts:
+      for piece in layout if not all(layouts) else ():
+        self.blocked.setdefault(piece.group, f'couples {where}; only one of them holds a group')
+
   # ---- the walk ----
   def walk(self, jaxpr, inputs: list, prefix: tuple[int, ...] = ()) -> list:
     env = {}
@@ -136,9 +154,6 @@ class _Walker:
     return f"primitive '{eqn.primitive.name}'" + (f' on {", ".join(leaves)}' if leaves else '')
 
   def equation(self, eqn, values):
-    name = eqn.primitive.name
-    shapes = [getattr(v.aval, 'shape', ()) for v in eqn.invars]
-    out_shapes = [getattr(v.aval, 'shape', ()) for v in eqn.outvars]
     called = called_jaxpr(eqn)
     if called is not None:
       inner, _ = called
@@ -146,6 +161,33 @@ class _Walker:
       return self.walk(inner, [_CONST] * max(offset, 0) + list(values), self.position)
     if all(v is _CONST for v in values):
       return [_CONST] * len(eqn.outvars)
+    try:
+      return self.known(eqn, values)
+    except PrunejaxError as error:
+      if self.strict:
+        raise
+      return self.give_up(eqn, values, str(error))
+
+  def give_up(self, eqn, values, message: str) -> list:
+    """Partial tracing: every group and variable the equation touches becomes unprunable; its outputs
+    carry no groups (anything grouped they later meet is kept whole too)."""
+    reason = f'meets an operation the tracer cannot follow: {message.split("; supported")[0].rstrip(".")}'
+    for value in values:
+      if isinstance(value, _Activation):
+        for layout in value.layouts:
+          for piece in pieces(layout):
+            self.blocked.setdefault(piece.group, reason)
+          for leaf, _ in (layout.members if isinstance(layout, _Loose) else ()):
+            self.blocked_leaves.setdefault(leaf, reason)
+      elif isinstance(value, _Source):
+        for leaf, _ in value.leaves:
+          self.blocked_leaves.setdefault(leaf, reason)
+    return [_Activation(((),) * len(getattr(v.aval, 'shape', ()))) for v in eqn.outvars]
+
+  def known(self, eqn, values):
+    name = eqn.primitive.name
+    shapes = [getattr(v.aval, 'shape', ()) for v in eqn.invars]
+    out_shapes = [getattr(v.aval, 'shape', ()) for v in eqn.outvars]
     if all(not isinstance(v, _Activation) for v in values):
       return [self.source_op(eqn, values, shapes, out_shapes)] * len(eqn.outvars)
     if name in ELEMENTWISE:
@@ -176,14 +218,16 @@ class _Walker:
       return [_Activation(tuple(l for i, l in enumerate(values[0].layouts) if i not in drop))]
     if name == 'concatenate':
       return [self.concatenate(eqn, values, shapes, out_shapes[0])]
+    if name in ('slice', 'dynamic_slice'):
+      return [self.slice(eqn, values, shapes[0], out_shapes[0])]
     if name == 'pad':
       for (low, high, interior), layout in zip(eqn.params['padding_config'], values[0].layouts):
         if pieces(layout) and (low or high or interior):
           raise PrunejaxError(f'{self.where(eqn, values)} pads a channel axis; not supported.')
       return [values[0]]
     raise PrunejaxError(f'cannot trace channels through {self.where(eqn, values)}; supported are '
-                        'Dense/Conv (incl. depthwise), norms, element-wise ops, pooling, reshape/flatten, '
-                        'concatenation and transposes.')
+                        'Dense/Conv (incl. depthwise), attention, norms, element-wise ops, pooling, reshape/'
+                        'flatten, slicing along other axes, concatenation and transposes.')
 
   def source_op(self, eqn, values, shapes, out_shapes):
     """An op on variables only (e.g. BatchNorm's scale * rsqrt(var + eps)): track axis provenance."""
@@ -304,7 +348,7 @@ class _Walker:
     (lc, rc), (lb, rb) = eqn.params['dimension_numbers']
     lhs, rhs = values
     if isinstance(lhs, _Activation) and isinstance(rhs, _Activation):
-      raise PrunejaxError(f'{self.where(eqn, values)}: products of two activations are not supported.')
+      return self.product(eqn, values, shapes, out_shape)
     swap = not isinstance(lhs, _Activation)
     act, kernel = (rhs, lhs) if swap else (lhs, rhs)
     act_c, ker_c = (rc, lc) if swap else (lc, rc)
@@ -321,12 +365,36 @@ class _Walker:
     batch = [act.layouts[i] for i in act_b]
     free_act = [act.layouts[i] for i in act_free]
     free_ker = []
-    for k in ker_free:
-      group = self.new_group(ker_shape[k], self.paths[leaf])
+    for k in ker_free:  # a kernel with several output axes (attention's heads x head dims) names each
+      name = self.paths[leaf] + (f'[{axes[k]}]' if len(ker_free) > 1 else '')
+      group = self.new_group(ker_shape[k], name)
       free_ker.append((Piece(group, ker_shape[k]),))
       self.add_member(leaf, axes[k], free_ker[-1], where)
     ordered = batch + (free_ker + free_act if swap else free_act + free_ker)
     return _Activation(tuple(ordered))
+
+  def product(self, eqn, values, shapes, out_shape):
+    """A product of two activations (attention's q.k^T, weights.v): paired batch axes (heads) carry one
+    coupled group; paired contracted axes (query/key dims) too, marked normalized since attention scales
+    by 1/sqrt(width); free axes keep theirs. Output axes: batch, lhs free, rhs free (dot_general's)."""
+    (lc, rc), (lb, rb) = eqn.params['dimension_numbers']
+    lhs, rhs = values
+    where = self.where(eqn, values)
+    pair = lambda a, b: self.meet([lhs.layouts[a], rhs.layouts[b]], set(), shapes[0][a], where)
+    batch = [pair(a, b) for a, b in zip(lb, rb)]
+    for a, b in zip(lc, rc):
+      self.normalized.update(p.group for p in pieces(pair(a, b)))
+    free = lambda value, contracted, batched: [l for i, l in enumerate(value.layouts)
+                                               if i not in contracted and i not in batched]
+    return _Activation(tuple(batch + free(lhs, lc, lb) + free(rhs, rc, rb)))
+
+  def slice(self, eqn, values, shape, out_shape):
+    """Slicing (a class token's x[:, 0], a crop) keeps the channels of every axis it leaves whole."""
+    value = values[0]
+    for axis, (before, after) in enumerate(zip(shape, out_shape)):
+      if before != after and pieces(value.layouts[axis]):
+        raise PrunejaxError(f'{self.where(eqn, values)} selects part of a channel axis; not supported.')
+    return _Activation(value.layouts)
 
   def reshape(self, eqn, value, shape, out_shape):
     layouts = [()] * len(out_shape)
@@ -368,40 +436,49 @@ class _Walker:
     where = self.where(eqn, values)
     layouts = []
     for axis in range(len(out_shape)):
-      if axis != d:
-        layouts.append(self.meet([v.layouts[axis] for v in values if isinstance(v, _Activation)], set(),
+      if axis != d:  # a variable concatenated along another axis (a class token) joins the channels here
+        variables = {(leaf, axes[axis]) for v, shape in zip(values, shapes) if isinstance(v, _Source)
+                     for leaf, axes in v.leaves if axes[axis] is not None and shape[axis] == out_shape[axis]}
+        layouts.append(self.meet([v.layouts[axis] for v in values if isinstance(v, _Activation)], variables,
                                  out_shape[axis], where))
         continue
       joined, offset = [], 0
       for value, shape in zip(values, shapes):
-        if isinstance(value, _Activation):
+        if isinstance(value, _Activation):  # a variable's entries along ``d`` belong to no group: kept
           joined.extend(shifted(pieces(value.layouts[axis]), offset))
-        elif isinstance(value, _Source):
-          raise PrunejaxError(f'{where}: concatenating variables with activations is not supported.')
         offset += shape[axis]
       layouts.append(tuple(joined))
     return _Activation(tuple(layouts))
 
 
-def trace_groups_of(apply_fn, variables, *sample_inputs) -> list[Group]:
+Coupling = tuple[tuple[str, int], tuple[str, int]]  # two (path, axis) that must keep the same channels
+
+
+def trace_groups_of(apply_fn, variables, *sample_inputs, strict: bool = False,
+                    couple: Sequence[Coupling] = ()) -> list[Group]:
   """Groups of ``apply_fn(variables, *inputs)``: the functional form ``trace_groups`` wraps.
 
   ``variables`` is any pytree (an NNX State of params and statistics, a dict...); member paths are
-  its '/'-joined leaf paths.
+  its '/'-joined leaf paths. ``strict``: fail on the first operation the tracer cannot follow instead
+  of keeping the groups it touches whole. ``couple``: axes a module's code (not its jaxpr) requires to
+  keep the same channels, e.g. attention's value and key head dims.
   """
-  return trace(apply_fn, variables, *sample_inputs).groups
+  return trace(apply_fn, variables, *sample_inputs, strict=strict, couple=couple).groups
 
 
-def trace(apply_fn, variables, *sample_inputs) -> Trace:
+def trace(apply_fn, variables, *sample_inputs, strict: bool = False, couple: Sequence[Coupling] = ()
+          ) -> Trace:
   """Walks the jaxpr of ``apply_fn(variables, *inputs)``: its groups, and where kernels read them."""
   closed = jax.make_jaxpr(apply_fn)(variables, *sample_inputs)
   paths = jax.tree.leaves(leaf_paths(variables))
   leaf_axes = [tuple(range(np.ndim(x))) for x in jax.tree.leaves(variables)]
-  walker = _Walker(paths)
+  walker = _Walker(paths, strict)
   inputs = [_Source(((i, axes),)) for i, axes in enumerate(leaf_axes)]
   for x in jax.tree.leaves(sample_inputs):
     inputs.append(_Activation(((),) * np.ndim(x)))
   outputs = walker.walk(closed.jaxpr, inputs)
+  for pair in couple:
+    walker.couple(*pair)
   for value in outputs:
     if isinstance(value, _Activation):
       for layout in value.layouts:
@@ -425,6 +502,10 @@ def _collect(walker: _Walker) -> list[Group]:
   blocked = {}
   for group, reason in walker.blocked.items():
     blocked.setdefault(walker.find(group), reason)
+  for (leaf, _), layout in sorted(walker.members.items()):
+    if leaf in walker.blocked_leaves:
+      for piece in layout:
+        blocked.setdefault(walker.find(piece.group), walker.blocked_leaves[leaf])
   normalized = {walker.find(g) for g in walker.normalized}
   return [Group(walker.group_name[root], walker.group_size[root], tuple(members), root not in blocked,
                 blocked.get(root, ''), root in normalized)

@@ -26,9 +26,9 @@ class Member:
 class Group:
   """Channels that are removed together. ``name`` is the path of the kernel that produces them.
 
-  ``normalized``: a reduction runs over these channels (LayerNorm statistics), so removing some also
-  changes how the others are normalised; the shrunk model is then the narrower network, not the old
-  one with those channels zeroed.
+  ``normalized``: something computed over all these channels (LayerNorm statistics; attention's
+  1/sqrt(head dim) for query/key dims) changes when some go; the shrunk model is then the narrower
+  network, not the old one with those channels zeroed.
   """
   name: str
   size: int

@@ -15,6 +15,7 @@ from flax import nnx
 
 from prunejax.core.paths import leaf_paths
 from prunejax.errors import PrunejaxError
+from prunejax.structure.attention import coupled_axes, fix_attention
 from prunejax.structure.graph import OUTPUT_REASON, trace_groups_of
 from prunejax.structure.groups import Group
 from prunejax.structure.layouts import axis_index
@@ -33,11 +34,15 @@ def eval_split(model: nnx.Module):
   return nnx.split(clone)
 
 
-def trace_groups(model: nnx.Module, *sample_inputs) -> list[Group]:
-  """The channel groups of ``model`` (params and BatchNorm statistics), traced on ``sample_inputs``."""
+def trace_groups(model: nnx.Module, *sample_inputs, strict: bool = False) -> list[Group]:
+  """The channel groups of ``model`` (params and BatchNorm statistics), traced on ``sample_inputs``.
+
+  An operation the tracer cannot follow keeps the groups it touches whole (``reason`` names it);
+  ``strict=True`` raises there instead.
+  """
   graphdef, variables = eval_split(model)
   groups = trace_groups_of(lambda v, *xs: nnx.merge(graphdef, v, copy=True)(*xs), variables,
-                           *sample_inputs)
+                           *sample_inputs, strict=strict, couple=coupled_axes(model))
   _TRACED[model] = groups
   return groups
 
@@ -191,7 +196,15 @@ def shrink_split(graphdef: nnx.GraphDef, state: nnx.State, groups: Sequence[Grou
 def fix_static_attributes(model: nnx.Module) -> None:
   """Sets in/out features, group counts and norm sizes from the (shrunk) variable shapes."""
   for _, module in nnx.iter_modules(model):
-    if isinstance(module, nnx.Linear):
+    if isinstance(module, nnx.MultiHeadAttention):
+      fix_attention(module)
+    elif isinstance(module, nnx.LinearGeneral):
+      batch, inputs = len(module.batch_axis), len(module.in_features)
+      shape = module.kernel.shape
+      module.in_features, module.out_features = shape[batch:batch + inputs], shape[batch + inputs:]
+    elif isinstance(module, nnx.Embed):
+      module.num_embeddings, module.features = module.embedding.shape
+    elif isinstance(module, nnx.Linear):
       module.in_features, module.out_features = module.kernel.shape
     elif isinstance(module, nnx.Conv):
       *_, per_group_in, out = module.kernel.shape
@@ -202,3 +215,4 @@ def fix_static_attributes(model: nnx.Module) -> None:
       stats = [v for v in (getattr(module, 'scale', None), getattr(module, 'mean', None)) if v is not None]
       if stats:
         module.num_features = stats[0].shape[-1]
+

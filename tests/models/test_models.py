@@ -8,7 +8,8 @@ from prunejax import models
 from prunejax.errors import PrunejaxError
 from prunejax.train.state import split_model
 
-ALL = ['lenet_300_100', 'lenet5', 'small_cnn', 'vgg11', 'vgg16', 'resnet20', 'resnet56', 'mobilenetv2']
+ALL = ['lenet_300_100', 'lenet5', 'small_cnn', 'vgg11', 'vgg16', 'resnet20', 'resnet56', 'mobilenetv2', 'vit_tiny',
+       'hybrid_tiny']
 param_count = lambda model: sum(x.size for x in jax.tree.leaves(nnx.state(model, nnx.Param)))
 
 
@@ -29,6 +30,9 @@ def test_models_take_any_input_shape(name, shape):
     ('lenet_300_100', (28, 28, 1), 784 * 300 + 300 + 300 * 100 + 100 + 100 * 10 + 10),
     ('lenet5', (28, 28, 1), (25 * 6 + 6) + (150 * 16 + 16) + (784 * 120 + 120) + (120 * 84 + 84) + 850),
     ('resnet20', (32, 32, 3), 272474),  # 0.27M: He et al.'s ResNet-20 plus two 1x1 projections + BN
+    # patch conv, class token, 50 positions; 4 blocks of 2 LNs, q/k/v/out (4 heads x 16), MLP 64-128-64
+    ('vit_tiny', (28, 28, 1), (16 * 64 + 64) + 64 + 50 * 64 + 4 * (256 + 4 * (64 * 64 + 64) + (64 * 128 + 128)
+                                                               + (128 * 64 + 64)) + 128 + 650),
 ])
 def test_parameter_counts_match_the_architecture(name, shape, expected):
   assert param_count(models.create_model(name, shape, 10)) == expected
