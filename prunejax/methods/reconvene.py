@@ -178,8 +178,7 @@ def rectify(run: Run, shrunk_groups, reinit: str) -> None:
   params = state.params
   masks = core.find_masked_state(state.opt_state).masks
   paths = jax.tree.leaves(core.leaf_paths(params))
-  dense_now = {m.path for g in shrunk_groups for m in g.members if m.path in paths and
-               structure.is_producer(m, _ndim(params, m.path))}
+  dense_now = {m.path for g in shrunk_groups for m in g.members if m.path in paths and m.produces}
   original_shapes = {path: leaf.shape for path, leaf in
                      zip(jax.tree.leaves(core.leaf_paths(run.initial_params)), jax.tree.leaves(run.initial_params))}
   # The unmasked values the reshaped leaves start from: the initial draw (sliced), rescaled to the new
@@ -200,11 +199,6 @@ def rectify(run: Run, shrunk_groups, reinit: str) -> None:
 
 
 _apply_masks = jax.jit(core.apply_masks)  # one dispatch (eager, each leaf would be traced apart)
-
-
-def _ndim(params, path: str) -> int:
-  leaves = dict(zip(jax.tree.leaves(core.leaf_paths(params)), jax.tree.leaves(params)))
-  return leaves[path].ndim
 
 
 def measure_against_original(run: Run, rounds: int, repeats: int) -> dict:

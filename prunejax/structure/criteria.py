@@ -24,11 +24,6 @@ ALL_CRITERIA = CRITERIA + DATA_CRITERIA + ('random',)
 MEMBERS = ('producers', 'consumers', 'bn_scale', 'all')
 
 
-def is_producer(member: Member, ndim: int) -> bool:
-  """A kernel whose last (output) axis holds the group: Flax Dense (in, out) and Conv (..., in, out)."""
-  return member.path.endswith('kernel') and member.axis == ndim - 1
-
-
 def channel_scores(element_scores, groups: list[Group], members: str = 'producers',
                    reduce: str = 'sum') -> dict[str, np.ndarray]:
   """Per group, per channel: ``reduce`` ('sum' or 'mean') of the element scores in its slices.
@@ -44,9 +39,8 @@ def channel_scores(element_scores, groups: list[Group], members: str = 'producer
     parts, group_owners = [], []
     for member in group.members:
       leaf = leaves.get(member.path)
-      producer = is_producer(member, np.ndim(leaf)) if leaf is not None else False
-      if leaf is None or not {'producers': producer,
-                              'consumers': member.path.endswith('kernel') and not producer,
+      if leaf is None or not {'producers': member.produces,
+                              'consumers': member.path.endswith('kernel') and not member.produces,
                               'bn_scale': member.path.endswith('scale'), 'all': True}[members]:
         continue
       parts.append((member.path, member.axis))

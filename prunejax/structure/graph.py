@@ -79,6 +79,7 @@ class _Walker:
     self.blocked: dict[int, str] = {}  # group -> why it cannot be pruned
     self.normalized: set[int] = set()  # groups a reduction runs over (LayerNorm statistics)
     self.members: dict[tuple[int, int], tuple[Layout, str]] = {}  # (leaf, axis) -> layout
+    self.produced: set[tuple[int, int]] = set()  # kernel output axes: (leaf, axis)
     self.taps: list[tuple[tuple[int, ...], int, int, Layout]] = []
     self.position: tuple[int, ...] = ()
 
@@ -335,10 +336,12 @@ class _Walker:
       group = self.new_group(channels_out, self.paths[leaf])
       layouts[out_feature] = (Piece(group, channels_out),)
       self.add_member(leaf, axes[rhs_out], layouts[out_feature], self.where(eqn, values))
+      self.produced.add((leaf, axes[rhs_out]))
     elif groups == channels_in == channels_out:  # depthwise: channel c in -> channel c out
       layouts[out_feature] = layout_in
       if layout_in:
         self.add_member(leaf, axes[rhs_out], layout_in, self.where(eqn, values))
+        self.produced.add((leaf, axes[rhs_out]))
     else:
       raise PrunejaxError(f'{self.where(eqn, values)}: grouped convolution with {groups} groups '
                           f'({channels_in} -> {channels_out} channels) is not supported.')
@@ -370,6 +373,7 @@ class _Walker:
       group = self.new_group(ker_shape[k], name)
       free_ker.append((Piece(group, ker_shape[k]),))
       self.add_member(leaf, axes[k], free_ker[-1], where)
+      self.produced.add((leaf, axes[k]))
     ordered = batch + (free_ker + free_act if swap else free_act + free_ker)
     return _Activation(tuple(ordered))
 
@@ -498,7 +502,7 @@ def _collect(walker: _Walker) -> list[Group]:
     for piece in layout:
       root = walker.find(piece.group)
       by_root.setdefault(root, []).append(
-          Member(walker.paths[leaf], axis, dataclasses.replace(piece, group=root)))
+          Member(walker.paths[leaf], axis, dataclasses.replace(piece, group=root), (leaf, axis) in walker.produced))
   blocked = {}
   for group, reason in walker.blocked.items():
     blocked.setdefault(walker.find(group), reason)

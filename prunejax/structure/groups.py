@@ -10,10 +10,13 @@ from prunejax.structure.layouts import Piece
 
 @dataclasses.dataclass(frozen=True)
 class Member:
-  """One coupled tensor axis: ``path[axis]``, holding the group's channels as ``piece`` describes."""
+  """One coupled tensor axis: ``path[axis]``, holding the group's channels as ``piece`` describes.
+  ``produces``: an output axis of a Dense/Conv kernel (a filter, a unit's weights in, an attention head's
+  projection slice), as opposed to an axis that reads the channels or a norm's or bias's."""
   path: str
   axis: int
   piece: Piece
+  produces: bool = False
 
   def __str__(self):
     extra = [f'{k}={v}' for k, v in (('offset', self.piece.offset), ('repeat', self.piece.repeat),

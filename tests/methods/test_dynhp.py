@@ -111,3 +111,20 @@ def test_a_target_the_schedule_ends_before_is_a_warning_in_the_summary(dynhp_con
   summary = methods.train_and_evaluate(dynhp_config, tmp_path / 'run')
   assert summary['num_prunes'] == 4 and summary['params_final'] > summary['target_params']
   assert summary['warning'].startswith(f'compression {summary["compression"]:.2f} misses target_compression=8.0')
+
+
+def test_dynhp_hard_prunes_a_transformer_heads_and_mlp_units_included(dynhp_config, tmp_path):
+  dynhp_config.model = 'vit_tiny'
+  dynhp_config.model_kwargs = {'dim': 16, 'depth': 1, 'heads': 4, 'patch': 4}
+  dynhp_config.dynhp.target_compression, dynhp_config.dynhp.min_units = 2.0, 1
+  run = Run(dynhp_config, tmp_path)
+  summary = dynhp_lib.dynhp(run)
+  assert summary['target_params'] <= summary['params_final'] == summary['params_total']
+  assert summary['compression'] == pytest.approx(2.0, rel=0.05) and 'warning' not in summary
+  units = summary['units_final']
+  attention = run.model().encoder.blocks[0].attention
+  heads = units.get('encoder/blocks/0/attention/query/kernel[1]', 4)
+  assert attention.num_heads == attention.num_kv_heads == heads == attention.query.kernel.shape[1]
+  assert attention.qkv_features == heads * attention.head_dim
+  assert heads + units.get('encoder/blocks/0/mlp_in/kernel', 32) < 4 + 32  # heads or MLP units went
+  assert np.isfinite(summary['test_loss'])
