@@ -190,3 +190,16 @@ def test_runs_from_before_remap_existed_keep_their_fingerprint(adapt_config):
   assert fingerprint(adapt_config) == fingerprint(before)  # remap=False: still resumable
   adapt_config.adapt.remap = True
   assert fingerprint(adapt_config) != fingerprint(before)
+
+
+def test_adapt_removes_heads_and_mlp_units_of_a_transformer_by_mean_abs(adapt_config, tmp_path):
+  adapt_config.model = 'vit_tiny'
+  adapt_config.model_kwargs = {'dim': 16, 'depth': 1, 'heads': 4, 'patch': 4}
+  summary = methods.train_and_evaluate(adapt_config, tmp_path / 'vit')
+  # The first prefix of the ranking to reach p: a residual-stream channel holds ~6% of the kernel weights.
+  assert 0.5 <= summary['weights_pruned_fraction'] <= 0.6 and summary['params_final'] < summary['params_dense']
+  model = load(tmp_path / 'vit')
+  attention = model.encoder.blocks[0].attention
+  assert attention.num_heads == attention.query.kernel.shape[1] == attention.out.kernel.shape[0]
+  assert attention.head_dim == attention.value.kernel.shape[2] == attention.out.kernel.shape[1]
+  assert model.encoder.blocks[0].mlp_in.out_features < 32 or attention.num_heads < 4
