@@ -32,6 +32,15 @@ def test_a_shrunk_network_exports_at_its_shapes(tiny_config, tmp_path):
   assert exported['file_bytes'] < 4 * summary['params_total'] * 1.2  # the shrunk weights, not the dense ones
 
 
+def test_a_shrunk_transformer_exports_with_any_batch(tiny_config, tmp_path):
+  tiny_config.method, tiny_config.model = 'l1_half_export_test', 'vit_tiny'
+  tiny_config.model_kwargs = {'dim': 16, 'depth': 1, 'heads': 4, 'patch': 4}
+  methods.train_and_evaluate(tiny_config, tmp_path)
+  for fmt in ('tflite', 'stablehlo'):  # heads, head dims, MLP units and the stream halved
+    exported = export.export_run(tmp_path, fmt, repeats=2)
+    assert exported['top1_agreement'] >= 0.999 and exported['max_abs_logit_diff'] < 1e-3, exported
+
+
 @methods.register_method('l1_half_export_test')
 def _l1_half(run: Run) -> dict:
   run.train('train', epochs=1)

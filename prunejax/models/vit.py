@@ -54,7 +54,9 @@ class Encoder(nnx.Module):
     for block in self.blocks:
       x = block(x)
     x = self.norm(x)
-    return self.classifier(x[:, 0] if self.class_token is not None else x.mean(axis=1))
+    # A static slice, not x[:, 0]: indexing lowers to a gather that TFLite cannot take with a dynamic batch.
+    pooled = jax.lax.index_in_dim(x, 0, axis=1, keepdims=False) if self.class_token is not None else x.mean(1)
+    return self.classifier(pooled)
 
 
 def _tokens(x: jax.Array) -> jax.Array:
