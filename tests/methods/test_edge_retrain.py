@@ -151,3 +151,16 @@ def test_a_budget_larger_than_the_new_data_is_refused(edge_config, tmp_path):
   edge_config.edge_retrain.batch_size = 16
   with pytest.raises(PrunejaxError, match='10000 examples asked of view'):
     methods.train_and_evaluate(edge_config, tmp_path)
+
+
+@pytest.mark.parametrize('strategy', ['rehearsal', 'last_layers'])
+def test_a_pruned_transformer_retrains_on_device(edge_config, tmp_path, strategy):
+  edge_config.model = 'vit_tiny'
+  edge_config.model_kwargs = {'dim': 16, 'depth': 1, 'heads': 2, 'patch': 4}
+  edge_config.edge_retrain.deployed_workdir = str(tmp_path.parent / 'vit_deployed')  # shared by both
+  summary, _ = retrained(edge_config, tmp_path / strategy, strategy)
+  assert summary['retrain_steps'] == 20 and summary['acc_new_after'] != summary['acc_new_before']
+  if strategy == 'rehearsal':
+    assert summary['sparsity_after'] == pytest.approx(0.8, abs=1e-4)  # q/k/v/out and MLP kernels masked
+  else:  # only the last layers (the final norm and classifier) train
+    assert 0 < summary['trainable_params'] < 200
