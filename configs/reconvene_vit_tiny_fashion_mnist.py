@@ -15,7 +15,7 @@ dynhp_vit = runpy.run_path(str(here / 'dynhp_vit_tiny_fashion_mnist.py'))
 
 
 def get_config():
-  config = dynhp_vit['get_config']()  # vit_tiny's recipe: AdamW 1e-3, warm-up, batch 64
+  config = dynhp_vit['get_config']()  # vit_tiny's recipe: AdamW 1e-3, one warm-up epoch
   del config.dynhp
   config.method = 'reconvene'
   config.reconvene = vgg['reconvene_block']()

@@ -13,7 +13,8 @@ from prunejax.reproductions.grid import Entry, base_config, run_grid
 SUBSETS = ('tops', 'footwear', 'random3', 'random5')
 PERCENTS = (25, 50, 75, 90)
 MODES = {
-    'quick': {'models': {'lenet5': ({}, SUBSETS), 'vgg11': ({'width': 0.125}, ('tops', 'footwear'))},
+    'quick': {'models': {'lenet5': ({}, SUBSETS), 'vgg11': ({'width': 0.125}, ('tops', 'footwear')),
+                         'vit_tiny': ({}, ('tops',))},
               'pretrain_epochs': 3, 'finetune_epochs': 1, 'total_epochs': 3, 'decay_epochs': (2,)},
     'full': {'models': {'lenet5': ({}, SUBSETS), 'vgg11': ({'width': 0.25}, SUBSETS),
                         'resnet20': ({}, SUBSETS), 'mobilenetv2': ({}, SUBSETS)},
@@ -149,6 +150,8 @@ trained once per p and read by every subset. Accuracy: on the subset's test imag
 classes) at the best subset-validation epoch after pruning. Unpruned: the pretrained network on the
 subset. DaPR: the largest p in 5..95 (step 5) whose data-aware accuracy ≥ unpruned, by binary search
 from 50. Subsets: tops {{T-shirt, pullover, coat, shirt}}, footwear {{sandal, sneaker, ankle boot}},
-random3/random5 (labels drawn with seed 3/5). Regenerate: `python scripts/reproduce.py adapt{flag}`.
+random3/random5 (labels drawn with seed 3/5). vit_tiny's attention heads, head dims, MLP units and
+residual stream are ranked the same way (prunejax's extension: the authors rank conv filters only).
+Regenerate: `python scripts/reproduce.py adapt{flag}`.
 
 """

@@ -15,12 +15,15 @@ from prunejax.data.sources import DATASET_SHAPES
 from prunejax.report import markdown_table, plot_runs
 from prunejax.reproductions.grid import Entry, base_config, paired_latency, run_grid
 
-MODELS = {'lenet300': 'dynhp_lenet300_fashion_mnist.py', 'lenet5': 'dynhp_lenet5_fashion_mnist.py'}
+MODELS = {'lenet300': 'dynhp_lenet300_fashion_mnist.py', 'lenet5': 'dynhp_lenet5_fashion_mnist.py',
+          'vit_tiny': 'dynhp_vit_tiny_fashion_mnist.py'}
 MODES = {
-    'full': {'epochs': {'lenet300': 20, 'lenet5': 20}, 'compressions': (10.0, 5.0), 'begin_epochs': 1.0,
-             'prune_every': 100, 'ablation': True},
-    'quick': {'epochs': {'lenet300': 8, 'lenet5': 4}, 'compressions': (10.0,), 'begin_epochs': 0.5,
-              'prune_every': 50, 'ablation': False},
+    'full': {'epochs': {'lenet300': 20, 'lenet5': 20, 'vit_tiny': 20},
+             'compressions': {'lenet300': (10.0, 5.0), 'lenet5': (10.0, 5.0), 'vit_tiny': (4.0, 2.0)},
+             'begin_epochs': 1.0, 'prune_every': 100, 'ablation': True},
+    'quick': {'epochs': {'lenet300': 8, 'lenet5': 4, 'vit_tiny': 4},
+              'compressions': {'lenet300': (10.0,), 'lenet5': (10.0,), 'vit_tiny': (4.0,)},
+              'begin_epochs': 0.5, 'prune_every': 50, 'ablation': False},
 }
 STEPS_PER_EPOCH = 421  # Fashion-MNIST: 54,000 training examples (10% validation) / batch 128
 VARIANTS = ('dense', 'dynhp', 'dynhp_fixed_batch', 'small_dense', 'magnitude')
@@ -144,7 +147,7 @@ def reproduce(root: pathlib.Path, quick: bool, ablation: bool | None = None) -> 
   summaries: dict[str, dict] = {}
   sections = []
   for model in MODELS:
-    for compression in mode['compressions']:
+    for compression in mode['compressions'][model]:
       tag = f'{model}_{compression:g}x'
       entries = [e for e in grid(root, model, compression, mode) if e.name not in summaries]
       summaries.update(run_grid(root, entries, summaries))
@@ -173,7 +176,8 @@ HEADER = """# DynHP reproduction (prunejax, {mode} mode)
 Our **reconstruction** of DynHP (Valerio et al. 2020; its algorithm is not public: see
 prunejax/methods/dynhp.py). Fashion-MNIST, epochs {epochs}; DynHP prunes from {begin} epochs, every
 {every} steps of batch 128, 20% of the remaining units by the contribution score ‖in‖·‖out‖, to
-the target parameter count. Every ratio is against the dense run of the same model: step bytes are
+the target parameter count. vit_tiny's units are attention heads, head dims, MLP hidden units and the
+residual stream (its recipe: AdamW 1e-3, one warm-up epoch; configs/dynhp_vit_tiny_fashion_mnist.py). Every ratio is against the dense run of the same model: step bytes are
 XLA's compiled bytes of one training step (peak and mean over the examples trained; the budget of
 batch sizing is the dense step at batch 128), wall time is training time, FLOPs of one forward pass,
 speed-ups are paired latency medians (5 alternating rounds, this machine's CPU). Test error on the

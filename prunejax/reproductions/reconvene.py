@@ -17,13 +17,18 @@ from prunejax.reproductions.grid import Entry, base_config, run_grid
 
 SCORERS = ('random', 'magnitude', 'snip', 'grasp', 'synflow')
 MODES = {
-    'quick': {'produce_models': ('vgg16',), 'produce_k': (2, 4, 6), 'multiples': (8, 16),
+    'quick': {'produce_models': ('vgg16', 'vit_tiny'), 'produce_k': (2, 4, 6), 'multiples': (8, 16),
               'accuracy_models': {'lenet5': {}}, 'accuracy_k': (1, 3, 5), 'epochs': 2},
-    'full': {'produce_models': ('vgg16', 'resnet20', 'resnet56', 'mobilenetv2'),
+    'full': {'produce_models': ('vgg16', 'resnet20', 'resnet56', 'mobilenetv2', 'vit_tiny'),
              'produce_k': (1, 2, 3, 4, 5, 6, 7, 8), 'multiples': (8, 16),
              'accuracy_models': {'lenet5': {}, 'vgg16': {'width': 0.25}, 'resnet20': {}},
              'accuracy_k': (1, 3, 5), 'epochs': 20},
 }
+
+
+# The rectifier's floor where the CNNs' 16 channels would keep every group whole: vit_tiny's 4 heads of 16
+# dims (its MLP and residual stream, 128 and 64 wide, would still shrink).
+RECTIFIER_FLOOR = {'vit_tiny': 2}
 
 
 def sparsity(k: int) -> float:
@@ -36,6 +41,7 @@ def reconvene_config(model: str, scorer: str, k: int, train: bool, model_kwargs=
   config.model = model
   config.model_kwargs = ml_collections.ConfigDict(model_kwargs or {})
   config.reconvene.upai, config.reconvene.sparsity, config.reconvene.train = scorer, sparsity(k), train
+  config.reconvene.min_channels = RECTIFIER_FLOOR.get(model, config.reconvene.min_channels)
   return config
 
 
