@@ -34,7 +34,7 @@ from prunejax import data as data_lib
 from prunejax import structure
 from prunejax.errors import PrunejaxError
 from prunejax.models import create_model
-from prunejax.train import sharding
+from prunejax.train import compile_cache, sharding
 from prunejax.train.checkpoints import Checkpointer, digest, state_digest
 from prunejax.train.cursor import Cursor
 from prunejax.train.device_data import DeviceData
@@ -92,6 +92,7 @@ class Run:
 
   def _set_up(self, config: ml_collections.ConfigDict, announce: bool, checkpoint: tuple[int, dict] | None
               ) -> None:
+    compile_cache.enable()
     self.mesh = sharding.data_mesh(config.num_devices)
     sharding.check_batch_divisible(config.batch_size, self.mesh)
     sharding.check_batch_divisible(config.eval_batch_size, self.mesh, 'config.eval_batch_size')
