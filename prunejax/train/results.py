@@ -59,7 +59,7 @@ def write_summary(run: Run, method: str, extra: dict[str, Any] | None = None,
       'train_seconds': run.train_seconds, 'dataset': config.dataset, 'model': config.model,
       'method': method, 'epochs': config.num_epochs, 'steps': int(run.state.step),
       'batch_size': run.batch_size, 'num_devices': run.mesh.size,
-      'peak_step_bytes': run.memory['peak_step_bytes'], 'mean_step_bytes': run.mean_step_bytes(),
+      'peak_step_bytes': run.memory.peak_step_bytes, 'mean_step_bytes': run.memory.mean_step_bytes(),
       'examples_seen': run.examples_seen(), **(extra or {}),
   }
   if evaluate and len(run.splits.validation):

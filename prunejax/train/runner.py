@@ -39,7 +39,8 @@ from prunejax.train.checkpoints import Checkpointer, digest, state_digest
 from prunejax.train.cursor import Cursor
 from prunejax.train.device_data import DeviceData
 from prunejax.train.fingerprints import fingerprint
-from prunejax.train.memory import update_step_bytes
+from prunejax.train.compiled_steps import CompiledSteps
+from prunejax.train.memory_account import MemoryAccount
 from prunejax.train.metrics_log import MetricsLog
 from prunejax.train.op_log import OpLog
 from prunejax.train.optimizers import learning_rate_schedule, make_optimizer
@@ -118,10 +119,7 @@ class Run:
                                                 config.num_epochs)
     self.lr_scaling = 'none'
     self.loss = cross_entropy
-    self.compiles: collections.Counter = collections.Counter()  # compiled train steps per cache key
-    self._steps: dict[tuple, Any] = {}
-    self._evals: dict[tuple, Any] = {}
-    self._step_bytes: dict[tuple, int] = {}
+    self.compiled = CompiledSteps(self.data, config.augment, config.eval_batch_size, self.splits.input_shape)
     self._groups: dict[Any, list[structure.Group]] = {}
     self._state: TrainState | None = None
     self.cursors: dict[str, Cursor] = {}
@@ -141,7 +139,7 @@ class Run:
     # Method state that lives with the checkpoint (JSON; write it inside operations), and the run's
     # training-memory account: peak and examples-weighted sum of the compiled step bytes.
     self.notes: dict[str, Any] = {}
-    self.memory = {'peak_step_bytes': 0, 'byte_examples': 0, 'examples': 0}
+    self.memory = MemoryAccount()
     if self._saved is not None:
       self._adopt_saved_record()
     if self._saved and announce and not self.read_only:  # a reader of a finished run resumes nothing
@@ -211,7 +209,7 @@ class Run:
     state = init_train_state(params, model_state, self.optimizer, self.config.seed)
     self.defs = defs
     self.state = state.replace(step=jnp.asarray(self._saved['step'], jnp.int32),
-                               examples_seen=jnp.asarray(self.memory['examples'], jnp.int32))
+                               examples_seen=jnp.asarray(self.memory.examples, jnp.int32))
 
   def _restore_or_init(self) -> TrainState:
     if self._saved is None:
@@ -229,7 +227,7 @@ class Run:
     self.defs, self.keep, self.batch_size = defs, keep, int(meta['batch_size'])
     self._saved_shapes = (params, model_state)
     self.cursors = {name: Cursor(**c) for name, c in meta['cursors'].items()}
-    self.notes, self.memory = dict(meta['notes']), dict(meta['memory'])
+    self.notes, self.memory = dict(meta['notes']), MemoryAccount(**meta['memory'])
 
   def base_groups(self) -> list[structure.Group]:
     return self._traced(self.base_defs, self._base_params, self._base_model_state)
@@ -273,7 +271,7 @@ class Run:
 
   def examples_seen(self) -> int:
     """Training examples processed so far in this run (host-side: no device sync)."""
-    return self.memory['examples']
+    return self.memory.examples
 
   def params_count(self) -> int:
     return sum(int(np.prod(x.shape)) for x in jax.tree.leaves(self.state.params))
@@ -389,17 +387,14 @@ class Run:
   def compiled_train_step(self, view: data_lib.View | None = None):
     """The current network's jitted train step for ``view`` at the current batch size (cached)."""
     view = self.add_view(view or self.default_view)
-    key = (self.defs.train, self.batch_size, view.name, id(self.optimizer), id(self.learning_rate),
-           self.lr_scaling, id(self.loss))
-    if key not in self._steps:
-      step = jax.jit(make_train_step(self.defs, self.optimizer, self.mean, self.std, self.config.augment,
-                                     self._learning_rate_at(), self.loss),
-                     donate_argnums=0, out_shardings=(sharding.replicated(self.mesh),) * 2)
-      images, labels = self.data.split(view, 'train')
-      indices = jax.ShapeDtypeStruct((self.batch_size,), jnp.int32, sharding=sharding.batch_sharded(self.mesh))
-      self._steps[key] = step.lower(self.state, images, labels, indices).compile()
-      self.compiles[(self.defs.train, self.batch_size)] += 1
-    return self._steps[key]
+    return self.compiled.train_step(self.defs, self.state, self.batch_size, view, self.optimizer,
+                                    self._learning_rate_at, (id(self.learning_rate), self.lr_scaling),
+                                    self.loss)
+
+  @property
+  def compiles(self) -> collections.Counter:
+    """Train steps compiled per (architecture, batch size)."""
+    return self.compiled.compiles
 
   def _learning_rate_at(self):
     if self.lr_scaling not in LR_SCALING:
@@ -418,32 +413,13 @@ class Run:
     ``per_class``, also ``class_correct`` and ``class_count`` (lists over the classifier's classes)."""
     view = self.add_view(view or self.default_view)
     defs, state = network if network is not None else (self.defs, self.state)
-    if defs.eval not in self._evals:
-      self._evals[defs.eval] = jax.jit(make_eval_step(defs, self.mean, self.std),
-                                       out_shardings=sharding.replicated(self.mesh))
-    images, labels = self.data.split(view, split)
-    totals = None
-    put = lambda a: jax.device_put(a, sharding.batch_sharded(self.mesh))
-    for indices, valid in data_lib.eval_batches(len(labels), self.config.eval_batch_size):
-      sums = self._evals[defs.eval](state.params, state.model_state, images, labels, put(indices),
-                                    put(valid))
-      totals = sums if totals is None else jax.tree.map(jnp.add, totals, sums)
-    totals = jax.device_get(totals)
-    count = max(float(totals['count']), 1.0)
-    result = {'loss': float(totals['loss_sum']) / count, 'accuracy': float(totals['correct']) / count}
-    if per_class:
-      result.update({k: [int(round(float(v))) for v in totals[k]] for k in ('class_correct', 'class_count')})
-    return result
+    return self.compiled.evaluate(defs, state, view, split, per_class)
 
   def step_bytes(self, batch_size: int | None = None) -> int:
     """XLA's compiled bytes of one update of the current network at ``batch_size`` (default: the
     current batch), without the dataset; cached per (architecture, batch, optimizer, loss)."""
-    batch_size = batch_size or self.batch_size
-    key = (self.defs.train, batch_size, id(self.optimizer), id(self.loss))
-    if key not in self._step_bytes:
-      self._step_bytes[key] = update_step_bytes(self.defs, self.optimizer, self.state, batch_size,
-                                                self.splits.input_shape, self.loss)
-    return self._step_bytes[key]
+    return self.compiled.step_bytes(self.defs, self.state, batch_size or self.batch_size, self.optimizer,
+                                    self.loss)
 
   def apply_fn(self):
     """``f(params, model_state, x) -> logits`` of the current network in eval mode."""
@@ -484,28 +460,21 @@ class Run:
       changes.update({f'units/{name}': len(kept) for name, kept in self.keep.items()})
     if 'params' in changes or 'batch_size' in changes:
       changes['train_step_bytes'] = self.step_bytes()
-      seen = jnp.asarray(self.memory['examples'], jnp.int32)
+      seen = jnp.asarray(self.memory.examples, jnp.int32)
       changes['learning_rate'] = float(self._learning_rate_at()(seen))
     self._logged.update(current)
-    self.log.write(step, {'examples_seen': self.memory['examples'], **changes, **record})
+    self.log.write(step, {'examples_seen': self.memory.examples, **changes, **record})
 
   def _account(self, batch: int) -> None:
     """Adds one step to the memory account (bytes of the compiled step, weighted by its examples)."""
-    step_bytes = self.step_bytes()
-    self.memory['peak_step_bytes'] = max(self.memory['peak_step_bytes'], step_bytes)
-    self.memory['byte_examples'] += step_bytes * batch
-    self.memory['examples'] += batch
-
-  def mean_step_bytes(self) -> float:
-    """The compiled step bytes averaged over the examples trained so far."""
-    return self.memory['byte_examples'] / max(self.memory['examples'], 1)
+    self.memory.add(self.step_bytes(), batch)
 
   def _save(self) -> None:
     meta = {'fingerprint': self.fingerprint, 'config': self.config.to_dict(), 'step': int(self.state.step),
             'train_seconds': self.train_seconds, **self.ops.meta(), 'phase': self._phase,
             'keep': {name: [int(i) for i in indices] for name, indices in self.keep.items()},
             'batch_size': self.batch_size, 'cursors': {k: c.to_json() for k, c in self.cursors.items()},
-            'notes': self.notes, 'memory': self.memory}
+            'notes': self.notes, 'memory': self.memory.to_json()}
     number = self.checkpointer.save(self.state, meta)
     self._latest = (number, self.checkpointer.saved_meta)
 
