@@ -23,3 +23,12 @@ def test_a_missing_file_or_function_is_one_line(tmp_path):
   (tmp_path / 'empty.py').write_text('x = 1\n')
   with pytest.raises(PrunejaxError, match='defines no get_config'):
     prunejax.configs.load(tmp_path / 'empty.py')
+
+
+@pytest.mark.parametrize('path', sorted((REPO / 'configs').glob('*.py')), ids=lambda p: p.stem)
+def test_every_shipped_config_passes_its_checks(path):
+  config = prunejax.configs.load(path)
+  prunejax.train.config_check.check_config(config)
+  method = prunejax.methods.METHODS.get(prunejax.methods.registry.method_name(config))
+  if method.check is not None:
+    method.check(config)

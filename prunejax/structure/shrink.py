@@ -202,8 +202,6 @@ def fix_static_attributes(model: nnx.Module) -> None:
       batch, inputs = len(module.batch_axis), len(module.in_features)
       shape = module.kernel.shape
       module.in_features, module.out_features = shape[batch:batch + inputs], shape[batch + inputs:]
-    elif isinstance(module, nnx.Embed):
-      module.num_embeddings, module.features = module.embedding.shape
     elif isinstance(module, nnx.Linear):
       module.in_features, module.out_features = module.kernel.shape
     elif isinstance(module, nnx.Conv):

@@ -184,3 +184,15 @@ def test_bad_settings_are_refused_in_one_line(reconvene_config, tmp_path, field,
   reconvene_config.reconvene[field] = value
   with pytest.raises(PrunejaxError, match=message):
     methods.train_and_evaluate(reconvene_config, tmp_path)
+
+
+def test_reconvene_rectifies_a_transformers_heads_and_mlp(reconvene_config, tmp_path):
+  reconvene_config.model = 'vit_tiny'
+  reconvene_config.model_kwargs = {'dim': 16, 'depth': 1, 'heads': 4, 'patch': 4}
+  reconvene_config.reconvene.update(upai='synflow', min_channels=1, threshold=100.0)
+  summary = methods.train_and_evaluate(reconvene_config, tmp_path)
+  units = summary['units_final']
+  assert summary['groups_shrunk'] == summary['groups_prunable'] == 4  # heads, head dims, MLP, stream
+  assert units['encoder/blocks/0/attention/query/kernel[1]'] < 4 and units['encoder/blocks/0/mlp_in/kernel'] < 32
+  attention = train.load(tmp_path).encoder.blocks[0].attention
+  assert attention.num_heads == units['encoder/blocks/0/attention/query/kernel[1]']
