@@ -1,6 +1,10 @@
 """ADaPT — data-aware pruning and retraining ("Now that I can see, I can improve", Rajagopal & Bouganis 2020).
 
-Follows the authors' protocol (docs/papers/adapt.md); where we deviate, ``config.adapt`` says so:
+``config.adapt.protocol = 'authors'`` (the default) follows the authors' code, quirks included
+(methods/adapt_authors.py: filters only, their p estimate, residual limits, the skipped entries; a fresh
+optimizer after pruning; the data-agnostic baseline at its best all-class validation epoch, later on
+ties, decaying at agnostic_decay_epochs; their DaPR search and pass test). ``'prunejax'`` is the
+extension below (docs/papers/adapt.md compares the two):
 
     pretrained ← a dense run of the model on all classes (config.adapt.pretrained_workdir, shared)
     data_aware:
@@ -30,9 +34,10 @@ import ml_collections
 import numpy as np
 import optax
 
-from prunejax import data, edge, structure
+from prunejax import core, data, edge, structure
 from prunejax.data.sources import DATASET_SHAPES
 from prunejax.errors import PrunejaxError
+from prunejax.methods import adapt_authors
 from prunejax.methods.adapt_settings import AdaptSettings, AgnosticSettings
 from prunejax.methods.registry import check_no_pruning, register_method, train_and_evaluate
 from prunejax.methods.unit_counting import complement, first_reaching, param_counter, removal_order
@@ -96,7 +101,9 @@ def pretrained(config: ml_collections.ConfigDict, workdir: pathlib.Path) -> None
       train_and_evaluate(pretrain_config(config), workdir)
 
 
-@register_method('adapt', check=check, later_defaults={'remap': False})
+# Runs written before the protocol existed followed today's 'prunejax' rules: they stay resumable under it.
+@register_method('adapt', check=check, later_defaults={'remap': False, 'protocol': 'prunejax',
+                                                        'agnostic_decay_epochs': (10, 20)})
 def adapt(run: Run) -> dict:
   cfg = run.config.adapt
   if cfg.mode == 'dapr':
@@ -105,6 +112,7 @@ def adapt(run: Run) -> dict:
     return data_agnostic(run)
   classes = subset_classes(run.config)
   subset = run.add_view(data.class_subset(run.splits, classes, remap=cfg.remap))
+  check_reachable(run)
   unpruned = start_from_pretrained(run)
   if cfg.remap:  # the run's own figures (test_accuracy, validation) are then the subset's, k-way
     unpruned = {**unpruned, **run.once('remap_head', lambda: remap_head(run, subset, classes))}
@@ -115,6 +123,7 @@ def adapt(run: Run) -> dict:
   retrain(run, subset, cfg.total_epochs - cfg.finetune_epochs)
   best = best_epoch(run.notes['epochs'], range(len(classes)) if cfg.remap else classes)
   return write_summary(run, 'adapt', {**block_figures(run), **figures(unpruned, removal, best, run.config),
+                                      'selected_on': 'subset validation (first best epoch)',
                                       'units_final': {name: len(kept) for name, kept in run.keep.items()}},
                        check=with_ratios)
 
@@ -132,7 +141,13 @@ def data_agnostic(run: Run) -> dict:
   unpruned = {'pretrained_digest': s['pretrained_digest'], 'flops_dense': s['flops_dense'],
               'unpruned_subset_accuracy': subset_accuracy(s['unpruned_test'], classes)}
   summary = {k: v for k, v in s.items() if k not in ('epochs', 'unpruned_test')}
-  summary.update({**block_figures(run), **figures(unpruned, s, best_epoch(s['epochs'], classes), run.config),
+  if run.config.adapt.protocol == 'authors':  # their baseline: the best all-class epoch, later on ties
+    num_classes = len(s['epochs'][0]['validation']['count'])
+    best, selected_on = best_epoch(s['epochs'], classes, range(num_classes), later=True), \
+        'all-class validation (last best epoch)'
+  else:
+    best, selected_on = best_epoch(s['epochs'], classes), 'subset validation (first best epoch)'
+  summary.update({**block_figures(run), **figures(unpruned, s, best, run.config), 'selected_on': selected_on,
                   'method': 'adapt', 'agnostic_workdir': str(workdir)})
   return finish(run, summary, own_network=False)
 
@@ -154,8 +169,11 @@ def adapt_agnostic(run: Run) -> dict:
   """Data-agnostic ADaPT on all classes: prune the pretrained network at epoch 0, retrain; per-class
   validation and test counts each epoch (and of the pretrained network) for any subset to read."""
   cfg = run.config.adapt
+  check_reachable(run)
   unpruned = start_from_pretrained(run)
-  run.learning_rate = learning_rate(cfg, len(run.default_view.train) // run.batch_size, before_epochs=0)
+  decays = cfg.agnostic_decay_epochs if cfg.protocol == 'authors' else cfg.decay_epochs
+  run.learning_rate = learning_rate(cfg, len(run.default_view.train) // run.batch_size, before_epochs=0,
+                                    decay_epochs=decays)
   removal = run.once('prune', lambda: prune(run, None))
   retrain(run, run.default_view, cfg.total_epochs)
   return write_summary(run, 'adapt_agnostic', {
@@ -202,6 +220,7 @@ def remap_head(run: Run, subset: data.View, classes) -> dict:
 def block_figures(run: Run) -> dict:
   cfg = run.config.adapt
   return {'prune_percent': cfg.prune_percent, 'criterion': cfg.criterion, 'remap': bool(cfg.get('remap')),
+          'protocol': cfg.get('protocol', 'prunejax'),
           'params_dense': sum(int(np.prod(x.shape)) for x in jax.tree.leaves(run.initial_params))}
 
 
@@ -213,7 +232,8 @@ def figures(unpruned: dict, removal: dict, best: dict, config) -> dict:
   return {**remapped, 'mode': config.adapt.mode, 'subset': list(classes), 'subset_name': str(config.adapt.subset),
           'pretrained_digest': unpruned['pretrained_digest'], 'unpruned_subset_accuracy': accuracy,
           'weights_pruned_fraction': removal['weights_pruned_fraction'],
-          'filters_removed': removal['filters_removed'], 'flops_dense': unpruned['flops_dense'], **best}
+          'filters_removed': removal['filters_removed'], 'flops_dense': unpruned['flops_dense'], **best,
+          **{k: removal[k] for k in ('estimated_percent', 'ranked_entries_used') if k in removal}}
 
 
 def with_ratios(summary: dict) -> None:
@@ -222,18 +242,22 @@ def with_ratios(summary: dict) -> None:
   summary['flops_ratio'] = summary['flops_dense'] / summary['flops_per_example']
 
 
-def learning_rate(cfg, steps_per_epoch: int, before_epochs: float) -> optax.Schedule:
-  """lr_before for ``before_epochs``, then lr_after, ×0.1 at each of decay_epochs (counted from 0)."""
+def learning_rate(cfg, steps_per_epoch: int, before_epochs: float, decay_epochs=None) -> optax.Schedule:
+  """lr_before for ``before_epochs``, then lr_after, ×0.1 at each of ``decay_epochs`` (default
+  cfg.decay_epochs; counted from 0)."""
   boundaries = {int(before_epochs * steps_per_epoch): cfg.lr_after / cfg.lr_before} if before_epochs else {}
-  for epoch in cfg.decay_epochs:
+  for epoch in cfg.decay_epochs if decay_epochs is None else decay_epochs:
     boundaries[int(epoch * steps_per_epoch)] = boundaries.get(int(epoch * steps_per_epoch), 1.0) * 0.1
   return optax.piecewise_constant_schedule(cfg.lr_before if before_epochs else cfg.lr_after, boundaries)
 
 
 def prune(run: Run, subset: data.View | None) -> dict:
-  """Removes the lowest-ranked filters until p% of the kernel weights are gone; shrinks physically."""
+  """Removes the lowest-ranked filters until p% of the weights are gone (by the protocol's rule); shrinks
+  physically."""
   cfg = run.config.adapt
   groups = [g for g in run.groups() if g.prunable]
+  if cfg.get('protocol', 'prunejax') == 'authors':
+    return prune_as_authors(run, groups)
   batches = None
   if cfg.criterion in structure.DATA_CRITERIA:
     batches = run.batches(subset, cfg.score_examples, run.config.eval_batch_size, seed=run.config.seed)
@@ -243,6 +267,39 @@ def prune(run: Run, subset: data.View | None) -> dict:
   run.shrink(keep)
   return {'weights_pruned_fraction': fraction, 'filters_removed': sum(g.size - len(keep.get(g.name, range(g.size)))
                                                                       for g in groups)}
+
+
+def check_reachable(run: Run) -> None:
+  """Refuses, before any training, a p the authors' rule cannot reach on this architecture (their estimate
+  depends on the shapes; the ranking on the weights, so this runs it on the initial ones)."""
+  if run.config.adapt.get('protocol', 'prunejax') == 'authors':
+    authors_removal(run, [g for g in run.groups() if g.prunable])
+
+
+def authors_removal(run: Run, groups) -> adapt_authors.Removal:
+  cfg = run.config.adapt
+  params = run.state.params
+  leaves = dict(zip(jax.tree.leaves(core.leaf_paths(params)), jax.tree.leaves(params)))
+  kernels = {path: np.asarray(leaf) for path, leaf in leaves.items() if path.endswith('kernel')}
+  x = np.zeros((1,) + tuple(run.splits.input_shape), np.float32)
+  modules = structure.layers_in_forward_order(lambda p, inputs: run.apply_fn()(p, run.state.model_state, inputs),
+                                              params, x)
+  order = [f'{module}/kernel' for module in modules if f'{module}/kernel' in kernels]
+  removal = adapt_authors.remove_filters(groups, kernels, run.params_count(), cfg.prune_percent, order)
+  adapt_authors.check_reached(removal, cfg.prune_percent, run.config.model)
+  return removal
+
+
+def prune_as_authors(run: Run, groups) -> dict:
+  """Their loop and estimate (methods/adapt_authors.py), then a fresh optimizer (momentum reset), as
+  their pruner builds a new SGD after pruning."""
+  total = run.params_count()
+  removal = authors_removal(run, groups)
+  run.shrink(removal.keep)
+  run.state = run.state.replace(opt_state=run.optimizer.init(run.state.params))
+  return {'weights_pruned_fraction': 1 - run.params_count() / total,
+          'estimated_percent': removal.estimated_percent, 'ranked_entries_used': removal.entries_used,
+          'filters_removed': sum(g.size - len(removal.keep.get(g.name, range(g.size))) for g in groups)}
 
 
 def filters_to_keep(groups, scores, count_weights, fraction: float, min_channels: int):
@@ -276,12 +333,14 @@ def subset_accuracy(counts: dict, classes) -> float:
   return sum(counts['correct'][c] for c in classes) / max(sum(counts['count'][c] for c in classes), 1)
 
 
-def best_epoch(epochs: list[dict], classes) -> dict:
-  """The epoch with the best subset-validation accuracy (the first on ties) and its subset test accuracy."""
-  scored = [(subset_accuracy(e['validation'], classes), -i, subset_accuracy(e['test'], classes))
-            for i, e in enumerate(epochs)]
-  validation, position, test = max(scored)
-  return {'best_epoch': 1 - position, 'subset_validation_accuracy': validation, 'subset_accuracy': test}
+def best_epoch(epochs: list[dict], classes, selected_on=None, later: bool = False) -> dict:
+  """The epoch with the best validation accuracy on ``selected_on`` classes (default: the subset's; the
+  first on ties, or the last with ``later``) and its subset test accuracy."""
+  chooser = classes if selected_on is None else selected_on
+  scored = [(subset_accuracy(e['validation'], chooser), i if later else -i, subset_accuracy(e['test'], classes),
+             subset_accuracy(e['validation'], classes)) for i, e in enumerate(epochs)]
+  _, position, test, validation = max(scored)
+  return {'best_epoch': 1 + abs(position), 'subset_validation_accuracy': validation, 'subset_accuracy': test}
 
 
 def dapr_search(passes) -> int:
@@ -294,7 +353,9 @@ def dapr_search(passes) -> int:
   return low
 
 
-def passes(probe: dict) -> bool:
+def passes(probe: dict, protocol: str = 'prunejax') -> bool:
+  if protocol == 'authors':
+    return adapt_authors.passes(probe['subset_accuracy'], probe['unpruned_subset_accuracy'])
   return probe['subset_accuracy'] >= probe['unpruned_subset_accuracy']
 
 
@@ -312,11 +373,15 @@ def dapr(run: Run) -> dict:
             'params_total', 'flops_per_example', 'flops_ratio', 'params_dense', 'test_accuracy')
     return {k: s[k] for k in keys}
 
-  low = dapr_search(lambda k: passes(probes.setdefault(k, run.once(f'probe_p{DAPR_STEP * k}',
-                                                                  lambda: probe(DAPR_STEP * k)))))
-  best = probes.get(low)
+  protocol = run.config.adapt.get('protocol', 'prunejax')
+  measured = lambda percent: probes.setdefault(percent, run.once(f'probe_p{percent}', lambda: probe(percent)))
+  if protocol == 'authors':
+    found = adapt_authors.dapr_search(lambda percent: passes(measured(percent), protocol))
+  else:
+    found = DAPR_STEP * dapr_search(lambda k: passes(measured(DAPR_STEP * k)))
+  best = probes.get(found)
   summary = {'method': 'adapt', 'mode': 'dapr', 'subset': list(subset_classes(run.config)),
-             'subset_name': str(run.config.adapt.subset), 'dapr_percent': DAPR_STEP * low,
+             'subset_name': str(run.config.adapt.subset), 'dapr_percent': found, 'protocol': protocol,
              'probes': [probes[k] for k in sorted(probes)], 'found': best is not None,
              **({f'best_{k}': v for k, v in best.items()} if best else {}),
              **({'test_accuracy': best['test_accuracy'], 'subset_accuracy': best['subset_accuracy']} if best else {})}

@@ -27,7 +27,7 @@ def adapt_config(root: pathlib.Path, model: str, kwargs: dict, mode: dict, subse
   config = base_config('adapt_lenet5_fashion_mnist.py')
   config.model, config.model_kwargs = model, ml_collections.ConfigDict(kwargs)
   config.num_epochs = mode['pretrain_epochs']
-  config.adapt.update(mode=adapt_mode, subset=subset, prune_percent=float(percent),
+  config.adapt.update(protocol='prunejax', mode=adapt_mode, subset=subset, prune_percent=float(percent),
                       finetune_epochs=mode['finetune_epochs'], total_epochs=mode['total_epochs'],
                       decay_epochs=mode['decay_epochs'], pretrained_workdir=str(root / f'{model}_pretrained'))
   if adapt_mode == 'data_agnostic':  # (only this mode reads it: the others' configs then equal DaPR's probes')
@@ -138,8 +138,9 @@ def reproduce(root: pathlib.Path, quick: bool, ablation: bool | None = None) -> 
 
 HEADER = """# ADaPT reproduction (prunejax, {mode} mode)
 
-The authors' protocol (Rajagopal & Bouganis 2020, who published code; see docs/papers/adapt.md) on Fashion-MNIST
-instead of CIFAR-100, with fewer epochs in quick mode. Models: {models}. Pretraining: {pretrain_epochs}
+prunejax's extension of the authors' protocol (`config.adapt.protocol='prunejax'`: every group ranked, Dense
+units included, p of the kernel weights; Rajagopal & Bouganis 2020 published code, docs/papers/adapt.md
+compares the two) on Fashion-MNIST instead of CIFAR-100, with fewer epochs in quick mode. Models: {models}. Pretraining: {pretrain_epochs}
 epochs on all classes (SGD 0.05, momentum 0.9, cosine, batch 128; 80/20 per-class train/validation
 split). Data-aware: {finetune_epochs} epoch(s) at lr 1e-3 on the subset, then filters ranked globally by
 mean |W_f| are removed until p% of all Dense/Conv kernel weights are gone (consumers' input slices

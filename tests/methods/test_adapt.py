@@ -89,8 +89,8 @@ def test_min_channels_hold_at_high_p():
 def adapt_config(tiny_config, tmp_path):
   tiny_config.method, tiny_config.validation_fraction = 'adapt', 0.2  # LeNet-300-100: fast
   tiny_config.adapt = runpy.run_path(str(REPO / 'configs' / 'adapt_lenet5_fashion_mnist.py'))['adapt_block']()
-  tiny_config.adapt.update(subset='1,3,8', finetune_epochs=1, total_epochs=2, decay_epochs=(1,),
-                           pretrained_workdir=str(tmp_path / 'pretrained'))
+  tiny_config.adapt.update(protocol='prunejax', subset='1,3,8', finetune_epochs=1, total_epochs=2,
+                           decay_epochs=(1,), pretrained_workdir=str(tmp_path / 'pretrained'))
   return tiny_config
 
 
