@@ -2,10 +2,11 @@
 
 State = (count, masks, inner state), so masks are sharded and checkpointed with the optimizer. On the
 schedule's refresh steps new masks are computed inside jit (``lax.cond``) from the current params.
-Per step: gradients of pruned weights are zeroed, the inner optimizer runs, its param-shaped state
-(momentum, Adam moments) is zeroed where pruned — a re-grown weight starts from fresh state — and the
-final update of a pruned weight is exactly -θ, so θ + update = 0 whatever the inner optimizer (weight
-decay included) proposed.
+Per step: gradients of pruned weights are zeroed, the inner optimizer runs, and the final update of a
+pruned weight is exactly -θ, so θ + update = 0 whatever the inner optimizer (weight decay included)
+proposed. The inner optimizer sees pruned weights, their gradients and their param-shaped state
+(momentum, Adam moments) as zero, so its state stays zero where pruned and a re-grown weight starts from
+fresh state.
 """
 
 from collections.abc import Callable
@@ -42,16 +43,22 @@ def masked_update(inner: optax.GradientTransformation, initial_masks,
     check_mask_matches(masks, params)
     return MaskedState(jnp.zeros((), jnp.int32), masks, inner.init(params))
 
+  def zeroed(inner_state, masks):
+    return optax.tree_utils.tree_map_params(
+        inner, lambda s, m: s if m is None else jnp.where(m, s, jnp.zeros_like(s)), inner_state, masks,
+        transform_non_params=lambda s, *_: s, is_leaf=_is_none)
+
   def update(updates, state: MaskedState, params=None):
     masks = state.masks
     if schedule is not None:
       masks = jax.lax.cond(schedule.is_refresh_step(state.count),
                            lambda: refresh_masks(params, schedule.sparsity_at(state.count)),
                            lambda: masks)
-    inner_updates, inner_state = inner.update(apply_masks(updates, masks), state.inner_state, params)
-    inner_state = optax.tree_utils.tree_map_params(
-        inner, lambda s, m: s if m is None else jnp.where(m, s, jnp.zeros_like(s)), inner_state, masks,
-        transform_non_params=lambda s, *_: s, is_leaf=_is_none)
+    # The inner optimizer sees pruned weights as zero, with zero gradient and zero state, so its new state
+    # is zero there. Masking its inputs (not its outputs) fuses into its update: no param-sized buffer.
+    inner_updates, inner_state = inner.update(
+        apply_masks(updates, masks), zeroed(state.inner_state, masks),
+        None if params is None else apply_masks(params, masks))
     final = jax.tree.map(lambda m, u, p: u if m is None else jnp.where(m, u, -p), masks, inner_updates,
                          params, is_leaf=_is_none)
     return final, MaskedState(state.count + 1, masks, inner_state)
