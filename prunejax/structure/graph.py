@@ -7,7 +7,9 @@ layer's kernel input axis joins it, BatchNorm scale/bias/mean/var join it where 
 that flatten NHWC features give a strided piece, concatenations give offset pieces, depthwise
 convolutions pass it through. Products of two activations (attention's q.k^T and weights.v) couple
 their batch axes (the heads) and their contracted axes (query/key dims, marked ``normalized``: attention's
-1/sqrt(d) comes from the width). Channels reaching the model's output are never pruned.
+1/sqrt(d) comes from the width). A reshape that splits a whole channel axis into (outer, inner) makes
+the outer axis a coarser group (grouped-query attention: key/value heads, each owning its query heads).
+Channels reaching the model's output are never pruned.
 
 An operation the walker does not understand makes only the groups it touches unprunable, with the
 primitive in ``reason``; ``strict=True`` fails loudly instead, naming the primitive and the parameter.
@@ -80,6 +82,9 @@ class _Walker:
     self.normalized: set[int] = set()  # groups a reduction runs over (LayerNorm statistics)
     self.members: dict[tuple[int, int], tuple[Layout, str]] = {}  # (leaf, axis) -> layout
     self.produced: set[tuple[int, int]] = set()  # kernel output axes: (leaf, axis)
+    # group -> (coarser group, B): a reshape split its C channels into (C/B, B), as grouped-query attention
+    # splits query heads by key/value head; each coarse channel owns B consecutive fine ones.
+    self.refined: dict[int, tuple[int, int]] = {}
     self.taps: list[tuple[tuple[int, ...], int, int, Layout]] = []
     self.position: tuple[int, ...] = ()
 
@@ -102,7 +107,36 @@ class _Walker:
       return
     if self.group_size[a] != self.group_size[b]:
       raise PrunejaxError(f'cannot couple {self.group_size[a]} and {self.group_size[b]} channels at {where}.')
+    if a in self.refined and b in self.refined:
+      raise PrunejaxError(f'two split channel groups meet at {where}; not supported.')
+    split = self.refined.pop(a, None) or self.refined.pop(b, None)
     self.parent[max(a, b)] = min(a, b)  # the earlier-born group names the union
+    if split is not None:
+      self.refined[min(a, b)] = split
+
+  def refine(self, group: int, coarse: int, fine: int) -> int:
+    """The coarse group of ``group`` split into (coarse, fine) channels (made once per group)."""
+    root = self.find(group)
+    if root in self.refined:
+      k, b = self.refined[root]
+      if b != fine:
+        raise PrunejaxError(f'channel group {self.group_name[root]!r} is split two ways; not supported.')
+      return k
+    k = self.new_group(coarse, self.group_name[root])
+    self.refined[root] = (k, fine)
+    return k
+
+  def resolved(self, piece: Piece) -> Piece:
+    """``piece`` in its root group, through any splits (a fine channel block becomes coarse channels)."""
+    root = self.find(piece.group)
+    while root in self.refined:
+      k, b = self.refined[root]
+      piece = dataclasses.replace(piece, channels=piece.channels // b, inner=piece.inner * b)
+      root = self.find(k)
+    return dataclasses.replace(piece, group=root)
+
+  def root(self, group: int) -> int:
+    return self.resolved(Piece(group, self.group_size[group])).group
 
   def add_member(self, leaf: int, axis: int, layout: Layout, where: str) -> None:
     key = (leaf, axis)
@@ -419,7 +453,11 @@ class _Walker:
       outs = [b for b in outs if b < len(out_shape)]
       grouped = [a for a in ins if pieces(value.layouts[a])]
       real_outs = [b for b in outs if out_shape[b] != 1]
-      if grouped:
+      split = self.split_channels(value, shape, out_shape, ins, grouped, real_outs)
+      if split is not None:
+        for axis, layout in split.items():
+          layouts[axis] = layout
+      elif grouped:
         if len(grouped) > 1 or len(real_outs) != 1:
           raise PrunejaxError(f'{self.where(eqn, [value])}: a reshape that splits or mixes channel axes '
                               f'({shape} -> {out_shape}) is not supported.')
@@ -434,6 +472,18 @@ class _Walker:
                                 stride=shape[a] * after if before > 1 else 0) for p in layout)
       i, j = i + 1, j + 1
     return _Activation(tuple(layouts))
+
+  def split_channels(self, value, shape, out_shape, ins, grouped, real_outs):
+    """A whole channel axis of one plain group split into (outer, inner) axes, the inner one not grouped:
+    the outer axis gets the coarse group (grouped-query attention's key/value heads). None otherwise."""
+    if len(grouped) != 1 or len(real_outs) != 2 or [a for a in ins if shape[a] != 1] != grouped:
+      return None
+    layout = value.layouts[grouped[0]]
+    if len(layout) != 1 or layout[0] != Piece(layout[0].group, shape[grouped[0]]):
+      return None
+    outer, inner = real_outs
+    coarse = self.refine(layout[0].group, out_shape[outer], out_shape[inner])
+    return {outer: (Piece(coarse, out_shape[outer]),), inner: ()}
 
   def concatenate(self, eqn, values, shapes, out_shape):
     d = eqn.params['dimension']
@@ -489,8 +539,7 @@ def trace(apply_fn, variables, *sample_inputs, strict: bool = False, couple: Seq
         for piece in pieces(layout):
           walker.blocked.setdefault(piece.group, OUTPUT_REASON)
   groups = _collect(walker)
-  root = lambda p: dataclasses.replace(p, group=walker.find(p.group))
-  resolved = lambda p: (walker.group_name[walker.find(p.group)], root(p))
+  resolved = lambda p: (walker.group_name[walker.resolved(p).group], walker.resolved(p))
   taps = [Tap(position, operand, axis, tuple(map(resolved, layout)))
           for position, operand, axis, layout in walker.taps]
   return Trace(closed, groups, taps)
@@ -499,18 +548,17 @@ def trace(apply_fn, variables, *sample_inputs, strict: bool = False, couple: Seq
 def _collect(walker: _Walker) -> list[Group]:
   by_root: dict[int, list[Member]] = {}
   for (leaf, axis), layout in sorted(walker.members.items()):
-    for piece in layout:
-      root = walker.find(piece.group)
-      by_root.setdefault(root, []).append(
-          Member(walker.paths[leaf], axis, dataclasses.replace(piece, group=root), (leaf, axis) in walker.produced))
+    for piece in map(walker.resolved, layout):
+      by_root.setdefault(piece.group, []).append(
+          Member(walker.paths[leaf], axis, piece, (leaf, axis) in walker.produced))
   blocked = {}
   for group, reason in walker.blocked.items():
-    blocked.setdefault(walker.find(group), reason)
+    blocked.setdefault(walker.root(group), reason)
   for (leaf, _), layout in sorted(walker.members.items()):
     if leaf in walker.blocked_leaves:
       for piece in layout:
-        blocked.setdefault(walker.find(piece.group), walker.blocked_leaves[leaf])
-  normalized = {walker.find(g) for g in walker.normalized}
+        blocked.setdefault(walker.root(piece.group), walker.blocked_leaves[leaf])
+  normalized = {walker.root(g) for g in walker.normalized}
   return [Group(walker.group_name[root], walker.group_size[root], tuple(members), root not in blocked,
                 blocked.get(root, ''), root in normalized)
           for root, members in sorted(by_root.items())]

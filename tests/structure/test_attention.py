@@ -146,22 +146,25 @@ def test_registry_transformers_trace_and_shrink_function_preservingly(name, kwar
   assert float(jnp.max(jnp.abs(expected - got))) <= 1e-4
 
 
-def test_grouped_query_attention_traces_with_its_head_groups_kept_whole():
+def test_grouped_query_attention_prunes_key_value_heads_with_their_query_heads():
   class GQA(nnx.Module):
     def __init__(self, rngs):
-      self.attn = nnx.MultiHeadAttention(num_heads=4, num_kv_heads=2, in_features=16, decode=False, rngs=rngs)
-      self.fc = nnx.Linear(16, 3, rngs=rngs)
+      self.attn = nnx.MultiHeadAttention(num_heads=6, num_kv_heads=3, in_features=12, decode=False, rngs=rngs)
+      self.fc = nnx.Linear(12, 3, rngs=rngs)
 
     def __call__(self, x):
       return self.fc(self.attn(x).mean(1))
 
-  model, x = GQA(nnx.Rngs(0)), jnp.ones((2, 5, 16))
-  groups = by_name(structure.trace_groups(model, x))
-  assert not groups['attn/query/kernel[1]'].prunable
-  assert "primitive 'reshape'" in groups['attn/query/kernel[1]'].reason
-  assert groups['attn/out/kernel'].prunable  # the rest of the model still prunes
-  with pytest.raises(PrunejaxError, match="primitive 'reshape'"):
-    structure.trace_groups(model, x, strict=True)
+  model, x = randomised(GQA(nnx.Rngs(0))), jax.random.normal(jax.random.key(0), (2, 5, 12))
+  groups = structure.trace_groups(model, x)
+  heads = by_name(groups)['attn/key/kernel[1]']  # 3 key/value heads, each with its 2 query heads
+  assert heads.size == 3 and heads.prunable and not heads.normalized
+  query = next(m for m in heads.members if m.path == 'attn/query/kernel')
+  assert query.axis == 1 and query.piece.inner == 2
+  expected, got, shrunk = zeroed_and_shrunk(model, groups, {'attn/key/kernel[1]': [0, 2]}, x)
+  assert float(jnp.max(jnp.abs(expected - got))) <= 1e-4
+  assert (shrunk.attn.num_heads, shrunk.attn.num_kv_heads) == (4, 2)
+  assert shrunk.attn.query.kernel.shape[1] == 4 and shrunk.attn.key.kernel.shape[1] == 2
 
 
 @pytest.mark.parametrize('op,primitive', [
