@@ -13,6 +13,6 @@ lenet5 = runpy.run_path(str(pathlib.Path(__file__).with_name('adapt_lenet5_fashi
 
 
 def get_config():
-  config = lenet5['get_config']()
+  config = lenet5['get_config']()  # protocol='prunejax': the authors rank convolution filters only
   config.model = 'vit_tiny'
   return config

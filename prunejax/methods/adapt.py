@@ -33,6 +33,7 @@ import jax
 import ml_collections
 import numpy as np
 import optax
+from flax import nnx
 
 from prunejax import core, data, edge, structure
 from prunejax.data.sources import DATASET_SHAPES
@@ -271,8 +272,9 @@ def prune(run: Run, subset: data.View | None) -> dict:
 
 def check_reachable(run: Run) -> None:
   """Refuses, before any training, a p the authors' rule cannot reach on this architecture (their estimate
-  depends on the shapes; the ranking on the weights, so this runs it on the initial ones)."""
-  if run.config.adapt.get('protocol', 'prunejax') == 'authors':
+  depends on the shapes; the ranking on the weights, so this runs it on the initial ones). Once pruned (a
+  resumed run), there is nothing to check."""
+  if run.config.adapt.get('protocol', 'prunejax') == 'authors' and not run.keep:
     authors_removal(run, [g for g in run.groups() if g.prunable])
 
 
@@ -285,7 +287,9 @@ def authors_removal(run: Run, groups) -> adapt_authors.Removal:
   modules = structure.layers_in_forward_order(lambda p, inputs: run.apply_fn()(p, run.state.model_state, inputs),
                                               params, x)
   order = [f'{module}/kernel' for module in modules if f'{module}/kernel' in kernels]
-  removal = adapt_authors.remove_filters(groups, kernels, run.params_count(), cfg.prune_percent, order)
+  depthwise = frozenset(f'{"/".join(map(str, path))}/kernel' for path, module in nnx.iter_modules(run.model())
+                        if isinstance(module, nnx.Conv) and module.feature_group_count > 1)
+  removal = adapt_authors.remove_filters(groups, kernels, run.params_count(), cfg.prune_percent, order, depthwise)
   adapt_authors.check_reached(removal, cfg.prune_percent, run.config.model)
   return removal
 
@@ -354,6 +358,8 @@ def dapr_search(passes) -> int:
 
 
 def passes(probe: dict, protocol: str = 'prunejax') -> bool:
+  if probe.get('unreachable'):
+    return False
   if protocol == 'authors':
     return adapt_authors.passes(probe['subset_accuracy'], probe['unpruned_subset_accuracy'])
   return probe['subset_accuracy'] >= probe['unpruned_subset_accuracy']
@@ -368,7 +374,10 @@ def dapr(run: Run) -> dict:
     config.adapt.update(mode='data_aware', prune_percent=percent,
                         pretrained_workdir=run.config.adapt.pretrained_workdir or str(run.workdir / 'pretrained'))
     workdir = run.workdir / 'probes' / f'p{percent}'
-    s = finished_summary(workdir, config) or train_and_evaluate(config, workdir)
+    try:
+      s = finished_summary(workdir, config) or train_and_evaluate(config, workdir)
+    except adapt_authors.Unreachable:  # the authors' loop would stop below p: a probe that cannot pass
+      return {'prune_percent': float(percent), 'unreachable': True}
     keys = ('prune_percent', 'subset_accuracy', 'unpruned_subset_accuracy', 'weights_pruned_fraction',
             'params_total', 'flops_per_example', 'flops_ratio', 'params_dense', 'test_accuracy')
     return {k: s[k] for k in keys}

@@ -42,11 +42,11 @@ class _Layer:
   depthwise: bool
 
 
-def _layer(path: str, shape: Sequence[int]) -> _Layer:
-  if len(shape) == 2:
-    return _Layer(path, shape[1], shape[0], 1, True, False)
+def _layer(path: str, shape: Sequence[int], depthwise: bool) -> _Layer:
+  if len(shape) != 4:  # Dense kernels (and attention's (in, heads, dims)): what the authors never rank
+    return _Layer(path, shape[-1], math.prod(shape[:-1]), 1, True, False)
   *window, inputs, out = shape
-  return _Layer(path, out, inputs, math.prod(window), False, inputs == 1 and out > 1)
+  return _Layer(path, out, inputs, math.prod(window), False, depthwise)
 
 
 def group_limit(width: int, percent: float, residual: bool) -> int:
@@ -64,20 +64,22 @@ class Removal:
 
 
 def remove_filters(groups: Sequence[Group], kernels: Mapping[str, np.ndarray], total_params: int,
-                   percent: float, forward_order: Sequence[str]) -> Removal:
+                   percent: float, forward_order: Sequence[str], depthwise: frozenset = frozenset()) -> Removal:
   """The authors' loop over the ascending global ranking until their estimate reaches ``percent``.
 
   ``kernels``: path -> kernel array of every Dense/Conv kernel; ``forward_order``: kernel paths in the
-  order the forward pass first reads them (layer order, and which consumer follows which producer).
+  order the forward pass first reads them (layer order, and which consumer follows which producer);
+  ``depthwise``: the kernel paths of depthwise convolutions.
   """
   position = {path: i for i, path in enumerate(forward_order)}
-  layers = {path: _layer(path, np.shape(k)) for path, k in kernels.items()}
+  layers = {path: _layer(path, np.shape(k), path in depthwise) for path, k in kernels.items()}
   ranked_groups, consumers, members_of = [], {}, {}
   for group in groups:
     if not group.prunable:
       continue
     kernel_members = sorted((m for m in group.members if m.path in kernels), key=lambda m: position[m.path])
     ranked = [m.path for m in kernel_members if m.produces and not layers[m.path].linear
+              and m.axis == np.ndim(kernels[m.path]) - 1
               and not any(f'/{word}/' in f'/{m.path}' for word in NEVER_RANKED)]
     if not ranked:
       continue
@@ -94,6 +96,8 @@ def remove_filters(groups: Sequence[Group], kernels: Mapping[str, np.ndarray], t
     depthwise = any(layers[p].depthwise for p in ranked)
     residual = len([p for p in ranked if not layers[p].depthwise]) > 1
     for path in ranked:
+      if path in members_of:
+        raise PrunejaxError(f'{path} produces two channel groups; the authors\' rule ranks one per filter.')
       members_of[path] = (group, ranked, group_limit(group.size, percent, residual and not depthwise))
 
   entries = []  # (score, layer position, filter, path), stably sorted by score as the authors' list is
@@ -143,10 +147,14 @@ def remove_filters(groups: Sequence[Group], kernels: Mapping[str, np.ndarray], t
   return Removal(keep, rate, i)
 
 
+class Unreachable(PrunejaxError):
+  """p is beyond what removing every rankable filter reaches (DaPR counts such a probe as failing)."""
+
+
 def check_reached(removal: Removal, percent: float, model: str) -> None:
   """A network whose Dense layers hold most weights cannot reach large p when only filters go."""
   if removal.estimated_percent < percent:
-    raise PrunejaxError(
+    raise Unreachable(
         f'config.adapt.prune_percent={percent:g} is out of reach for {model} under the authors\' rule: '
         f'removing every rankable filter takes at most {removal.estimated_percent:.1f}% of the parameters '
         '(convolution filters only; Dense layers are never pruned); lower prune_percent, or set '

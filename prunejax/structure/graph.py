@@ -85,6 +85,7 @@ class _Walker:
     # group -> (coarser group, B): a reshape split its C channels into (C/B, B), as grouped-query attention
     # splits query heads by key/value head; each coarse channel owns B consecutive fine ones.
     self.refined: dict[int, tuple[int, int]] = {}
+    self.confirmed: set[int] = set()  # coarse groups that pair as heads in a product: the split is attention's
     self.taps: list[tuple[tuple[int, ...], int, int, Layout]] = []
     self.position: tuple[int, ...] = ()
 
@@ -362,6 +363,9 @@ class _Walker:
     groups = eqn.params['feature_group_count']
     channels_in, channels_out = shapes[0][lhs_feature], out_shape[out_feature]
     layout_in = pieces(lhs.layouts[lhs_feature])
+    for axis, layout in enumerate(lhs.layouts):  # channels on a spatial or batch axis are mixed by the window
+      for piece in pieces(layout) if axis != lhs_feature else ():
+        self.blocked.setdefault(piece.group, f'mixed along a non-channel axis by {self.where(eqn, values)}')
     layouts = [()] * len(out_shape)
     if groups == 1:
       if layout_in:
@@ -420,6 +424,7 @@ class _Walker:
     where = self.where(eqn, values)
     pair = lambda a, b: self.meet([lhs.layouts[a], rhs.layouts[b]], set(), shapes[0][a], where)
     batch = [pair(a, b) for a, b in zip(lb, rb)]
+    self.confirmed.update(self.root(p.group) for layout in batch for p in pieces(layout))
     for a, b in zip(lc, rc):
       self.normalized.update(p.group for p in pieces(pair(a, b)))
     free = lambda value, contracted, batched: [l for i, l in enumerate(value.layouts)
@@ -429,10 +434,15 @@ class _Walker:
   def slice(self, eqn, values, shape, out_shape):
     """Slicing (a class token's x[:, 0], a crop) keeps the channels of every axis it leaves whole."""
     value = values[0]
+    if not isinstance(value, _Activation):
+      raise PrunejaxError(f'{self.where(eqn, values)} slices variables by the input; not supported.')
+    layouts = list(value.layouts)
     for axis, (before, after) in enumerate(zip(shape, out_shape)):
-      if before != after and pieces(value.layouts[axis]):
+      if before != after and pieces(layouts[axis]):
         raise PrunejaxError(f'{self.where(eqn, values)} selects part of a channel axis; not supported.')
-    return _Activation(value.layouts)
+      if before != after and isinstance(layouts[axis], _Loose):
+        layouts[axis] = ()  # its variables' axes no longer match the activation's
+    return _Activation(tuple(layouts))
 
   def reshape(self, eqn, value, shape, out_shape):
     layouts = [()] * len(out_shape)
@@ -554,6 +564,10 @@ def _collect(walker: _Walker) -> list[Group]:
   blocked = {}
   for group, reason in walker.blocked.items():
     blocked.setdefault(walker.root(group), reason)
+  for fine in walker.refined:  # a split the model's code may undo differently (a channel shuffle): kept whole
+    if walker.root(fine) not in walker.confirmed:
+      blocked.setdefault(walker.root(fine), 'a reshape splits its channels; only the split of attention heads '
+                         'by key/value head is followed')
   for (leaf, _), layout in sorted(walker.members.items()):
     if leaf in walker.blocked_leaves:
       for piece in layout:

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from flax import nnx
 
-from prunejax import core, methods, structure
+from prunejax import core, methods, models, structure
 from prunejax.errors import PrunejaxError
 from prunejax.methods import adapt as adapt_lib
 from prunejax.methods import adapt_authors
@@ -167,3 +167,26 @@ def test_an_unreachable_p_is_refused_before_any_training(authors_config, tmp_pat
   with pytest.raises(PrunejaxError, match="out of reach for lenet5 under the authors' rule"):
     methods.train_and_evaluate(authors_config, tmp_path / 'run')
   assert not (tmp_path / 'pretrained').exists()
+
+
+def test_a_one_channel_stem_is_not_depthwise_so_its_residual_chain_keeps_the_p_share():
+  # ResNet-20 on 1-channel images: the stem's kernel has one input channel. Its 16-wide residual chain,
+  # made to rank first, stops at ceil(16·50/100) = 8 channels (the limit of a plain layer would be 2).
+  model = models.create_model('resnet20', (8, 8, 1), 10, width=16)
+  x = jnp.zeros((1, 8, 8, 1))
+  groups = [g for g in structure.trace_groups(model, x) if g.prunable]
+  chain = next(g for g in groups if g.name == 'stem/conv/kernel')
+  graphdef, state = nnx.split(model)
+  params = nnx.state(model, nnx.Param)
+  leaves = dict(zip(jax.tree.leaves(core.leaf_paths(params)), jax.tree.leaves(params)))
+  kernels = {p: np.asarray(v) * (1e-3 if any(m.path == p for m in chain.members) else 1.0)
+             for p, v in leaves.items() if p.endswith('kernel')}
+  order = [f'{m}/kernel' for m in structure.layers_in_forward_order(
+      lambda s, inputs: nnx.merge(graphdef, s)(inputs), state, x)]
+  total = sum(int(np.prod(v.shape)) for v in leaves.values())
+  result = adapt_authors.remove_filters(groups, kernels, total, 50.0, order)
+  assert len(result.keep[chain.name]) == 8
+
+
+def test_an_unreachable_dapr_probe_fails():
+  assert not adapt_lib.passes({'prune_percent': 95.0, 'unreachable': True}, 'authors')

@@ -198,3 +198,40 @@ def test_a_variable_used_by_an_unknown_operation_keeps_its_groups_whole():
   groups = by_name(structure.trace_groups(Sorted(nnx.Rngs(0)), jnp.ones((1, 4))))
   assert not groups['dense/kernel'].prunable and "'sort'" in groups['dense/kernel'].reason
   assert groups['other/kernel'].prunable
+
+
+class Shuffle(nnx.Module):
+  """A channel shuffle with a fixed number of shuffle groups: its reshape split is undone differently
+  after shrinking, so the split group must stay whole."""
+
+  def __init__(self, rngs, g=2):
+    self.g = g
+    self.conv1, self.conv2 = nnx.Conv(1, 8, (3, 3), rngs=rngs), nnx.Conv(8, 4, (1, 1), rngs=rngs)
+    self.head = nnx.Linear(4, 2, rngs=rngs)
+
+  def __call__(self, x):
+    h = nnx.relu(self.conv1(x))
+    b, height, width, c = h.shape
+    h = h.reshape(b, height, width, self.g, -1).transpose(0, 1, 2, 4, 3).reshape(b, height, width, c)
+    return self.head(nnx.relu(self.conv2(h)).mean((1, 2)))
+
+
+class RowsAsImage(nnx.Module):
+  """Dense units reshaped into image rows, then a convolution slides across them."""
+
+  def __init__(self, rngs):
+    self.dense, self.conv, self.head = nnx.Linear(4, 32, rngs=rngs), nnx.Conv(1, 3, (3, 3), rngs=rngs), \
+        nnx.Linear(3, 2, rngs=rngs)
+
+  def __call__(self, x):
+    h = nnx.relu(self.dense(x)).reshape(x.shape[0], -1, 4, 1)
+    return self.head(nnx.relu(self.conv(h)).mean((1, 2)))
+
+
+@pytest.mark.parametrize('model,x,name', [
+    (Shuffle, jnp.ones((2, 6, 6, 1)), 'conv1/kernel'),
+    (RowsAsImage, jnp.ones((2, 4)), 'dense/kernel'),
+])
+def test_a_split_that_is_not_attention_heads_keeps_its_group_whole(model, x, name):
+  group = by_name(structure.trace_groups(model(nnx.Rngs(0)), x))[name]
+  assert not group.prunable and ('reshape splits' in group.reason or 'non-channel axis' in group.reason)
