@@ -101,6 +101,9 @@ def authors_section(summaries: dict[str, dict], mode: dict) -> str:
                    'flops': f'{np.mean([a["flops_ratio"] for a in aware]):.2f}x'})
   means = [np.mean(gains) for gains in per_seed.values()]
   by_p = {p: np.mean([float(r['gain'].split()[0]) for r in rows if r['p'] == p]) for p in spec['percents']}
+  headline = {'mean': np.mean(means), 'std': np.std(means, ddof=1), 'seeds': ' / '.join(f'{m:+.2f}' for m in means),
+              'by_p': ', '.join(f'{p}: {g:+.2f}' for p, g in by_p.items()),
+              'paper': f'{PAPER_GAIN_PP:+.1f} (CIFAR-100, p = 5…95)'}
   columns = (('subset', 'subset', '{}'), ('p', 'p %', '{}'), ('unpruned', 'unpruned acc', '{}'),
              ('aware', 'data-aware acc', '{}'), ('agnostic', 'data-agnostic acc', '{}'),
              ('gain', 'gain pp', '{}'), ('pruned', 'params removed (real)', '{}'),
@@ -117,7 +120,11 @@ def authors_section(summaries: dict[str, dict], mode: dict) -> str:
           'data-aware runs minus their last data-agnostic run). Mean gain by p (over subsets and seeds): '
           + ', '.join(f'{p}: {g:+.2f}' for p, g in by_p.items()) + ' pp — the paper\'s average weighs every p '
           'in 5…95 alike, so a p set that leans high weighs the large gains more.\n\n'
-          + markdown_table(rows, columns) + '\n')
+          + markdown_table([headline], HEADLINE_COLUMNS) + '\n\n' + markdown_table(rows, columns) + '\n')
+
+
+HEADLINE_COLUMNS = (('mean', 'mean gain (pp)', '{:+.2f}'), ('std', 'std over seeds (pp)', '{:.2f}'),
+                    ('seeds', 'per seed (pp)', '{}'), ('by_p', 'by p (pp)', '{}'), ('paper', 'the paper (pp)', '{}'))
 
 
 def gain_rows(summaries: dict[str, dict], mode: dict) -> list[dict]:
