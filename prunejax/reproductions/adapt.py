@@ -78,11 +78,14 @@ def authors_entries(root: pathlib.Path, mode: dict) -> list[Entry]:
   return grid
 
 
-def authors_section(summaries: dict[str, dict], mode: dict) -> str:
+def authors_section(root: pathlib.Path, summaries: dict[str, dict], mode: dict) -> str:
   """Per (subset, p): data-aware and data-agnostic accuracy and the gain, mean ± std over seeds; the
-  overall gain averaged as the authors average it (over p and subsets), its spread over seeds."""
+  overall gain averaged as the authors average it (over p and subsets), its spread over seeds; a plot
+  of the mean accuracies against p per subset."""
   spec, rows = mode['authors'], []
   per_seed = {seed: [] for seed in spec['seeds']}
+  by_p = {p: [] for p in spec['percents']}
+  curves: dict[str, dict[str, list]] = {}
   for subset in spec['subsets']:
     for p in spec['percents']:
       aware = [summaries[f'authors_s{s}_{subset}_p{p}'] for s in spec['seeds']]
@@ -90,6 +93,11 @@ def authors_section(summaries: dict[str, dict], mode: dict) -> str:
       gains = [100 * (a['subset_accuracy'] - g['subset_accuracy']) for a, g in zip(aware, agnostic)]
       for seed, gain in zip(spec['seeds'], gains):
         per_seed[seed].append(gain)
+      by_p[p].extend(gains)
+      curve = curves.setdefault(subset, {'data-aware': [], 'data-agnostic': [], 'unpruned': []})
+      for label, runs, key in (('data-aware', aware, 'subset_accuracy'), ('data-agnostic', agnostic, 'subset_accuracy'),
+                               ('unpruned', aware, 'unpruned_subset_accuracy')):
+        curve[label].append((p, float(np.mean([r[key] for r in runs]))))
       spread = lambda values: f'{np.mean(values):.2%} ± {np.std(values, ddof=1):.2%}'
       rows.append({'subset': f'{subset} {aware[0]["subset"]}', 'p': p,
                    'unpruned': spread([a['unpruned_subset_accuracy'] for a in aware]),
@@ -100,7 +108,7 @@ def authors_section(summaries: dict[str, dict], mode: dict) -> str:
                    'estimate': f'{np.mean([a["estimated_percent"] for a in aware]):.1f}%',
                    'flops': f'{np.mean([a["flops_ratio"] for a in aware]):.2f}x'})
   means = [np.mean(gains) for gains in per_seed.values()]
-  by_p = {p: np.mean([float(r['gain'].split()[0]) for r in rows if r['p'] == p]) for p in spec['percents']}
+  by_p = {p: np.mean(gains) for p, gains in by_p.items()}
   headline = {'mean': np.mean(means), 'std': np.std(means, ddof=1), 'seeds': ' / '.join(f'{m:+.2f}' for m in means),
               'by_p': ', '.join(f'{p}: {g:+.2f}' for p, g in by_p.items()),
               'paper': f'{PAPER_GAIN_PP:+.1f} (CIFAR-100, p = 5…95)'}
@@ -120,7 +128,12 @@ def authors_section(summaries: dict[str, dict], mode: dict) -> str:
           'data-aware runs minus their last data-agnostic run). Mean gain by p (over subsets and seeds): '
           + ', '.join(f'{p}: {g:+.2f}' for p, g in by_p.items()) + ' pp — the paper\'s average weighs every p '
           'in 5…95 alike, so a p set that leans high weighs the large gains more.\n\n'
-          + markdown_table([headline], HEADLINE_COLUMNS) + '\n\n' + markdown_table(rows, columns) + '\n')
+          + markdown_table([headline], HEADLINE_COLUMNS) + '\n\n' + markdown_table(rows, columns) + '\n\n'
+          + '\n'.join(f'![authors_{subset}](plots/{path.name})' for subset, path in (
+              (subset, plot_points(curve, root / 'plots' / f'authors_{spec["model"]}_{subset}.png',
+                                   'p (%, their estimate)', 'test accuracy on the subset (mean over seeds)',
+                                   title=f"authors' protocol, {spec['model']}, {subset}"))
+              for subset, curve in curves.items())) + '\n')
 
 
 HEADLINE_COLUMNS = (('mean', 'mean gain (pp)', '{:+.2f}'), ('std', 'std over seeds (pp)', '{:.2f}'),
@@ -209,7 +222,7 @@ def reproduce(root: pathlib.Path, quick: bool, ablation: bool | None = None) -> 
   report.write_text(HEADER.format(mode='quick' if quick else 'full', flag=' --quick' if quick else '',
                                   **{k: mode[k] for k in ('pretrain_epochs', 'finetune_epochs',
                                                                          'total_epochs', 'decay_epochs')})
-                    + authors_section(summaries, mode) + '\n## prunejax\'s extension (`protocol=\'prunejax\'`)\n\n'
+                    + authors_section(root, summaries, mode) + '\n## prunejax\'s extension (`protocol=\'prunejax\'`)\n\n'
                     + EXTENSION.format(models=models) + f'{verdict}\n\n### Data-aware vs data-agnostic\n\n{markdown_table(gains, GAIN_COLUMNS)}\n\n'
                     f'### DaPR\n\n{markdown_table(dapr_rows(summaries, mode), DAPR_COLUMNS)}\n\n'
                     f'### Accuracy against p\n\n{figures}\n')
