@@ -16,7 +16,7 @@ stamp=.venv/.prunejax-installed
 if [ ! -f "$stamp" ] || [ setup.py -nt "$stamp" ] || [ scripts/constraints.txt -nt "$stamp" ]; then
   echo "setting up .venv (first run installs jax, flax, tensorflow-cpu, ...: a few minutes)" >&2
   .venv/bin/python -m pip install --quiet --upgrade pip
-  .venv/bin/python -m pip install --quiet -c scripts/constraints.txt -e '.[test]'
+  .venv/bin/python -m pip install --quiet -c scripts/constraints.txt -e '.[all,test]'
   touch "$stamp"
 fi
 

@@ -3,6 +3,8 @@
 Resolution order for ``name``: one of prunejax's own builders; a TFDS copy already prepared under the
 data dir; for Fashion-MNIST, the IDX files of a manual directory (Debian's ``dataset-fashion-mnist``);
 finally a TFDS download when ``download`` is allowed. Anything else fails with one actionable line.
+Without TensorFlow (the light install) prunejax's own datasets, Fashion-MNIST's IDX files included, are
+read by numpy into the same arrays (``offline``); TFDS's other datasets then need ``prunejax[tfds]``.
 """
 
 import contextlib
@@ -146,7 +148,10 @@ def _write_cache(arrays: DatasetArrays, data_path: pathlib.Path) -> None:
 
 
 def _prepared(name: str, data_path: pathlib.Path, manual_path: pathlib.Path, download: bool) -> DatasetArrays:
-  tfds = _import_tfds()
+  try:
+    tfds = _import_tfds()
+  except ImportError as e:  # the light install: prunejax's own datasets need no TensorFlow
+    return _prepared_without_tfds(name, data_path, manual_path, e)
   download_config = tfds.download.DownloadConfig(manual_dir=str(manual_path), try_download_gcs=False)
 
   builder = tfds.builder(name, data_dir=str(data_path))
@@ -174,6 +179,24 @@ def _prepared(name: str, data_path: pathlib.Path, manual_path: pathlib.Path, dow
     raise _not_found(name, data_path, manual_path, fallback is not None or name in OFFLINE_FALLBACK.values(),
                      cause=f'{type(e).__name__}: {first_line}') from e
   return _as_arrays(name, builder)
+
+
+def _prepared_without_tfds(name: str, data_path: pathlib.Path, manual_path: pathlib.Path,
+                           missing: ImportError) -> DatasetArrays:
+  """``name`` read by numpy alone (the same arrays as TFDS would give: ``offline``), where it can be."""
+  from prunejax.data import offline  # pylint: disable=g-import-not-at-top
+  own = OFFLINE_FALLBACK.get(name, name)
+  if own not in offline.GENERATORS or (own == 'fashion_mnist_idx' and not _manual_files_present(manual_path)):
+    raise PrunejaxError(
+        f'dataset {name!r} needs TensorFlow Datasets, which is not installed ({missing}): '
+        "pip install 'prunejax[tfds]'" + (
+            f', or put Fashion-MNIST\'s IDX files in {manual_path} (Debian: apt-get install '
+            'dataset-fashion-mnist), which prunejax reads without it.' if own == 'fashion_mnist_idx' else
+            f', or copy its prepared arrays to {cache_path(name, data_path)}.')) from missing
+  splits = offline.read(own, manual_path)
+  return DatasetArrays(name=name, source=own, num_classes=offline.NUM_CLASSES[own],
+                       train_images=splits['train'][0], train_labels=splits['train'][1],
+                       test_images=splits['test'][0], test_labels=splits['test'][1])
 
 
 def _unreachable(name: str, timeout_seconds: float = 5.0) -> str:
@@ -219,9 +242,8 @@ def _not_actionable(record: logging.LogRecord) -> bool:
 
 
 def _manual_files_present(manual_path: pathlib.Path) -> bool:
-  from prunejax.data import idx  # pylint: disable=g-import-not-at-top
-  from prunejax.data.builders import fashion_mnist_idx  # pylint: disable=g-import-not-at-top
-  stems = [s for pair in fashion_mnist_idx.FILES.values() for s in pair]
+  from prunejax.data import idx, offline  # pylint: disable=g-import-not-at-top
+  stems = [s for pair in offline.FASHION_MNIST_FILES.values() for s in pair]
   return manual_path.is_dir() and all(idx.find_idx(manual_path, s) for s in stems)
 
 

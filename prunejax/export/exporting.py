@@ -112,6 +112,8 @@ def convert(fn, shape: tuple[int, ...], fmt: str, batch: int | None = None, quan
   try:
     with native_stderr_silenced():
       return to_tflite(fn, shape, batch, quantize) if fmt == 'tflite' else to_stablehlo(fn, shape, batch)
+  except PrunejaxError:  # already one actionable line (a missing extra)
+    raise
   except Exception as e:  # pylint: disable=broad-except  # converters raise many types (ConverterError, ...)
     first_line = next((line for line in str(e).splitlines() if line.strip()), '')[:240]
     other = 'stablehlo (every XLA op)' if fmt == 'tflite' else 'tflite'

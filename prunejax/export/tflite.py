@@ -8,13 +8,14 @@ from collections.abc import Callable
 import jax
 import numpy as np
 
+from prunejax import extras
 from prunejax.errors import PrunejaxError
 
 
 def to_tflite(fn: Callable[[jax.Array], jax.Array], input_shape: tuple[int, ...], batch: int | None,
               quantize: bool = False) -> bytes:
   """Converts ``fn(x) -> logits``; ``batch=None``: a dynamic batch dimension (resized at run time)."""
-  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  tf = extras.require('tensorflow', 'export', 'TFLite export')
   from jax.experimental import jax2tf  # pylint: disable=g-import-not-at-top
   dims = ', '.join(str(d) for d in input_shape)
   converted = jax2tf.convert(fn, native_serialization=False, with_gradient=False,
@@ -34,12 +35,10 @@ def interpreter_class(interpreter: str = 'litert'):
   """LiteRT's interpreter (``ai_edge_litert``, the maintained runtime), or TensorFlow's deprecated
   ``tf.lite.Interpreter`` (kept for head-to-head timing: the same flatbuffer, the same XNNPACK)."""
   if interpreter == 'tensorflow':
-    import tensorflow as tf  # pylint: disable=g-import-not-at-top
-    return tf.lite.Interpreter
+    return extras.require('tensorflow', 'export', 'TensorFlow\'s TFLite interpreter').lite.Interpreter
   if interpreter != 'litert':
     raise PrunejaxError(f'interpreter {interpreter!r} must be one of {INTERPRETERS}.')
-  from ai_edge_litert.interpreter import Interpreter  # pylint: disable=g-import-not-at-top
-  return Interpreter
+  return extras.require('ai_edge_litert.interpreter', 'export', 'LiteRT\'s interpreter').Interpreter
 
 
 class TfliteRunner:

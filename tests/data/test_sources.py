@@ -4,8 +4,7 @@ import sys
 import numpy as np
 import pytest
 
-from prunejax.data import sources
-from prunejax.data.builders import fashion_mnist_idx
+from prunejax.data import offline, sources
 from prunejax.errors import PrunejaxError
 from tests.data.test_idx import write_idx
 
@@ -24,7 +23,7 @@ def fake_fashion_mnist(directory, n_train=30, n_test=10):
   rng = np.random.default_rng(1)
   arrays = {}
   for split, n in (('train', n_train), ('test', n_test)):
-    images_stem, labels_stem = fashion_mnist_idx.FILES[split]
+    images_stem, labels_stem = offline.FASHION_MNIST_FILES[split]
     arrays[split] = (rng.integers(0, 256, (n, 28, 28), dtype=np.uint8), np.arange(n) % 10)
     write_idx(directory / f'{images_stem}.gz', arrays[split][0])
     write_idx(directory / labels_stem, arrays[split][1])  # raw: both forms occur in the wild
@@ -94,7 +93,7 @@ def test_a_damaged_manual_file_is_named_not_reported_missing(tmp_path):
   manual = tmp_path / 'manual'
   manual.mkdir()
   fake_fashion_mnist(manual)
-  labels = manual / fashion_mnist_idx.FILES['test'][1]
+  labels = manual / offline.FASHION_MNIST_FILES['test'][1]
   labels.write_bytes(labels.read_bytes()[:-4])  # an interrupted copy
   with pytest.raises(PrunejaxError) as error:
     sources._load.__wrapped__('fashion_mnist', tmp_path / 'tfds', manual, False)

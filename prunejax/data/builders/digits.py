@@ -1,12 +1,12 @@
 """TFDS builder for scikit-learn's bundled 8x8 digits: tiny real data for smoke runs, offline."""
 
-import numpy as np
 import tensorflow_datasets as tfds
 
-TEST_FRACTION = 0.2
+from prunejax.data import offline
+from prunejax.data.builders.arrays_builder import ArraysBuilder
 
 
-class Digits(tfds.core.GeneratorBasedBuilder):
+class Digits(ArraysBuilder):
   """1,797 handwritten digits (8x8 grey, 0-16 rescaled to 0-255); a fixed stratified 80/20 split."""
 
   VERSION = tfds.core.Version('1.0.0')
@@ -22,21 +22,5 @@ class Digits(tfds.core.GeneratorBasedBuilder):
         description='scikit-learn digits (UCI optical recognition of handwritten digits, test part).',
     )
 
-  def _split_generators(self, dl_manager: tfds.download.DownloadManager):
-    from sklearn import datasets  # pylint: disable=g-import-not-at-top
-    digits = datasets.load_digits()
-    images = np.round(digits.images * (255.0 / 16.0)).astype(np.uint8)[..., None]
-    labels = digits.target.astype(np.int64)
-    is_test = np.zeros(len(labels), bool)
-    rng = np.random.default_rng(0)
-    for label in range(10):
-      members = np.flatnonzero(labels == label)
-      is_test[rng.choice(members, int(round(TEST_FRACTION * len(members))), replace=False)] = True
-    return {
-        'train': self._generate_examples(images[~is_test], labels[~is_test]),
-        'test': self._generate_examples(images[is_test], labels[is_test]),
-    }
-
-  def _generate_examples(self, images, labels):
-    for i, (image, label) in enumerate(zip(images, labels)):
-      yield i, {'image': image, 'label': int(label)}
+  def _splits(self):
+    return offline.digits()
