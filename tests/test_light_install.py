@@ -31,7 +31,7 @@ def run_without_tensorflow(code: str, tmp_path: pathlib.Path) -> subprocess.Comp
                         timeout=300, env=env)
 
 
-@pytest.mark.parametrize('name', ['synthetic_images', 'digits'])
+@pytest.mark.parametrize('name', ['synthetic_images', 'synthetic_cifar', 'digits'])
 def test_offline_arrays_equal_what_tfds_prepares(name, tmp_path):
   through_tfds = sources._load.__wrapped__(name, tmp_path, tmp_path, False)  # pylint: disable=protected-access
   splits = offline.read(name, tmp_path)

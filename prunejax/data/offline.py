@@ -23,20 +23,28 @@ DIGITS_TEST_FRACTION = 0.2
 SYNTHETIC_NUM_CLASSES = 10
 SYNTHETIC_SHAPE = (8, 8, 1)
 SYNTHETIC_SPLIT_SIZES = {'train': 600, 'test': 200}
+SYNTHETIC_CIFAR_SHAPE = (32, 32, 3)
+SYNTHETIC_CIFAR_SPLIT_SIZES = {'train': 2560, 'test': 512}
 
 Splits = dict[str, tuple[np.ndarray, np.ndarray]]  # split -> (uint8 NHWC images, integer labels)
 
 
-def synthetic_images() -> Splits:
+def synthetic_images(shape=SYNTHETIC_SHAPE, split_sizes=None) -> Splits:
   """Each class a fixed random template plus Gaussian noise (seed 0): learnable in seconds, no files."""
-  templates = np.random.default_rng(0).uniform(0, 255, (SYNTHETIC_NUM_CLASSES,) + SYNTHETIC_SHAPE)
+  templates = np.random.default_rng(0).uniform(0, 255, (SYNTHETIC_NUM_CLASSES,) + tuple(shape))
   splits = {}
-  for seed, (split, size) in enumerate(SYNTHETIC_SPLIT_SIZES.items(), start=1):
+  for seed, (split, size) in enumerate((split_sizes or SYNTHETIC_SPLIT_SIZES).items(), start=1):
     rng = np.random.default_rng(seed)
     labels = np.arange(size) % SYNTHETIC_NUM_CLASSES
-    noise = rng.normal(0, 60, (size,) + SYNTHETIC_SHAPE)
+    noise = rng.normal(0, 60, (size,) + tuple(shape))
     splits[split] = np.clip(templates[labels] + noise, 0, 255).astype(np.uint8), labels
   return splits
+
+
+def synthetic_cifar() -> Splits:
+  """The synthetic images at CIFAR's shape (32×32×3, 2,560 train, 512 test): accelerator checks and
+  benchmarks of CIFAR models without any dataset files."""
+  return synthetic_images(SYNTHETIC_CIFAR_SHAPE, SYNTHETIC_CIFAR_SPLIT_SIZES)
 
 
 def digits() -> Splits:
@@ -82,9 +90,11 @@ def fashion_mnist_idx(manual_dir: pathlib.Path) -> Splits:
 
 
 GENERATORS = {'synthetic_images': lambda manual_dir: synthetic_images(),
+              'synthetic_cifar': lambda manual_dir: synthetic_cifar(),
               'digits': lambda manual_dir: digits(),
               'fashion_mnist_idx': fashion_mnist_idx}
-NUM_CLASSES = {'synthetic_images': SYNTHETIC_NUM_CLASSES, 'digits': 10, 'fashion_mnist_idx': 10}
+NUM_CLASSES = {'synthetic_images': SYNTHETIC_NUM_CLASSES, 'synthetic_cifar': SYNTHETIC_NUM_CLASSES, 'digits': 10,
+               'fashion_mnist_idx': 10}
 
 
 def tfds_order(split: str, count: int) -> np.ndarray:

@@ -27,14 +27,14 @@ os.environ.setdefault('NO_GCE_CHECK', 'true')
 os.environ.setdefault('TF_ENABLE_ONEDNN_OPTS', '0')  # TF only reads data here; its oneDNN notice is noise
 
 DEFAULT_MANUAL_DIR = '/usr/share/datasets/fashion-mnist'
-OWN_BUILDERS = ('digits', 'synthetic_images', 'fashion_mnist_idx')
+OWN_BUILDERS = ('digits', 'synthetic_images', 'synthetic_cifar', 'fashion_mnist_idx')
 TFDS_BUILDERS = ('fashion_mnist', 'mnist', 'cifar10', 'cifar100')
 SUPPORTED_DATASETS = TFDS_BUILDERS + OWN_BUILDERS
 # Image shape and number of classes, known without loading the data (for profiling an architecture).
 DATASET_SHAPES = {
     'fashion_mnist': ((28, 28, 1), 10), 'fashion_mnist_idx': ((28, 28, 1), 10), 'mnist': ((28, 28, 1), 10),
     'cifar10': ((32, 32, 3), 10), 'cifar100': ((32, 32, 3), 100), 'digits': ((8, 8, 1), 10),
-    'synthetic_images': ((8, 8, 1), 10),
+    'synthetic_images': ((8, 8, 1), 10), 'synthetic_cifar': ((32, 32, 3), 10),
 }
 # Where TFDS downloads each dataset from (its builders' URLs): probed once before a download, since TFDS
 # retries an unreachable host for minutes.

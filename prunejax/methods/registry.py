@@ -9,7 +9,6 @@ import ml_collections
 
 from prunejax.errors import PrunejaxError
 from prunejax.registry import Registry
-from prunejax.report import plot_runs
 from prunejax.train import Run, add_later_default, check_config
 from prunejax.train.config_check import BLOCKS
 
@@ -69,6 +68,7 @@ def open_run(config: ml_collections.ConfigDict, workdir) -> Run:
   """A ``Run`` of ``config`` in ``workdir`` that draws its plots (``config.plots``) once its summary is written."""
   run = Run(config, workdir)
   if config.get('plots', True):
+    from prunejax.report import plot_runs  # pylint: disable=g-import-not-at-top  # matplotlib: only to plot
     run.summary_hooks.append(lambda finished: plot_runs([finished.workdir], finished.workdir / 'plots'))
   return run
 

@@ -1,11 +1,18 @@
-"""Metrics to ``metrics.jsonl`` (one JSON object per record) and TensorBoard event files."""
+"""Metrics to ``metrics.jsonl`` (one JSON object per record) and TensorBoard event files.
+
+``metrics.jsonl`` is the record every report reads; the TensorBoard events are for viewing, written when
+tensorboardX is installed (the accelerator check runs where it may not be).
+"""
 
 import json
 import os
 import pathlib
 import sys
 
-import tensorboardX
+try:
+  import tensorboardX
+except ImportError:
+  tensorboardX = None
 
 from prunejax.errors import PrunejaxError
 
@@ -22,19 +29,20 @@ class MetricsLog:
       partial.write_text(''.join(line + '\n' for line in kept))
       os.replace(partial, self.path)
     self._file = self.path.open('a')
-    self._tensorboard = tensorboardX.SummaryWriter(str(workdir / 'tensorboard'))
+    self._tensorboard = tensorboardX and tensorboardX.SummaryWriter(str(workdir / 'tensorboard'))
 
   def write(self, step: int, metrics: dict[str, float]) -> None:
     record = {'step': int(step), **{k: _plain(v) for k, v in metrics.items()}}
     self._file.write(json.dumps(record) + '\n')
     self._file.flush()
     for name, value in record.items():
-      if name != 'step' and isinstance(value, (int, float)):
+      if self._tensorboard and name != 'step' and isinstance(value, (int, float)):
         self._tensorboard.add_scalar(name, value, step)
 
   def close(self) -> None:
     self._file.close()
-    self._tensorboard.close()
+    if self._tensorboard:
+      self._tensorboard.close()
 
 
 def _records(path: pathlib.Path) -> list[dict]:

@@ -5,7 +5,26 @@ the estimate hours long, so until a compiled step has run the line says ``compil
 
 import time
 
-import tqdm
+try:
+  import tqdm
+except ImportError:  # lines only (the accelerator check runs where tqdm may be missing)
+  tqdm = None
+
+
+class _LinesOnly:
+  """What Progress reads of a disabled tqdm bar, for when tqdm is not installed."""
+  disable = True
+
+  def __init__(self, total, initial, **unused):
+    self.total = total
+
+  def update(self, n):
+    pass
+
+  def set_postfix(self, **unused):
+    pass
+
+  refresh = close = lambda self: None
 
 
 class Progress:
@@ -14,7 +33,7 @@ class Progress:
   def __init__(self, label: str, total: int, done: int, bar: bool, every_seconds: float, desc: str = ''):
     """``label`` starts each printed line; ``desc`` (default ``label``) names the bar."""
     self.label, self.every_seconds = label, every_seconds
-    self._bar = tqdm.tqdm(total=total, initial=done, leave=False, unit='step', disable=None if bar else True,
+    self._bar = (tqdm.tqdm if tqdm else _LinesOnly)(total=total, initial=done, leave=False, unit='step', disable=None if bar else True,
                           desc=desc or label)
     self._last_print = time.monotonic()
     self._interval = min(5.0, every_seconds)  # the first line soon, then less often
