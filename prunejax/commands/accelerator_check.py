@@ -170,42 +170,12 @@ def run_checks(small: bool) -> dict:
 
 
 def step_times(root: pathlib.Path, small: bool) -> dict:
-  """ms per training step at one batch: the bare jitted loop (donated state, fixed batch) and the runner,
-  whose steady-state step is the difference of a 1- and a 3-epoch run (compiles and set-up cancel;
-  validation each epoch and the metrics stay in, as a user runs it)."""
-  import jax  # pylint: disable=g-import-not-at-top
-  import jax.numpy as jnp  # pylint: disable=g-import-not-at-top
-  import numpy as np  # pylint: disable=g-import-not-at-top
-  from prunejax import methods, models  # pylint: disable=g-import-not-at-top
-  from prunejax.train import split_model  # pylint: disable=g-import-not-at-top
-  from prunejax.train.optimizers import make_optimizer  # pylint: disable=g-import-not-at-top
-  from prunejax.train.state import init_train_state  # pylint: disable=g-import-not-at-top
-  from prunejax.train.steps import make_train_step  # pylint: disable=g-import-not-at-top
+  """ms per training step: the bare jitted loop and the runner (``prunejax.train.overhead``)."""
+  from prunejax.train import overhead  # pylint: disable=g-import-not-at-top
   model, batch = ('lenet5', 64) if small else ('resnet20', 128)
   config = base_config(model, batch, 1)
-  defs, params, model_state = split_model(models.create_model(model, (32, 32, 3), 10))
-  optimizer = make_optimizer(config.optimizer)
-  state = init_train_state(params, model_state, optimizer, 0)
-  images = jnp.asarray(np.random.default_rng(0).integers(0, 256, (2560, 32, 32, 3), np.uint8))
-  labels = jnp.asarray(np.arange(2560) % 10, jnp.int32)
-  step = jax.jit(make_train_step(defs, optimizer, jnp.zeros(3), jnp.ones(3), False), donate_argnums=0)
-  indices = [jnp.arange(i * batch, (i + 1) * batch) % 2560 for i in range(20)]
-  state, metrics = step(state, images, labels, indices[0])
-  jax.block_until_ready(state)
-  windows = []
-  for _ in range(3 if small else 5):
-    started = time.perf_counter()
-    for i in indices:
-      state, metrics = step(state, images, labels, i)
-    jax.block_until_ready((state, metrics))
-    windows.append((time.perf_counter() - started) / len(indices) * 1e3)
-  bare = float(np.median(windows))
-  summaries = {}
-  for epochs in (1, 3):
-    config = base_config(model, batch, epochs)
-    summaries[epochs] = methods.train_and_evaluate(config, root / f'runner_{model}_{epochs}')
-  steps = summaries[3]['steps'] - summaries[1]['steps']
-  runner = (summaries[3]['train_seconds'] - summaries[1]['train_seconds']) / steps * 1e3
+  bare = overhead.bare_step_ms(config, steps=20, windows=3 if small else 5)
+  runner, steps = overhead.runner_step_ms(config, root / 'runner')
   return {'model': model, 'batch': batch, 'bare_ms': round(bare, 3), 'runner_ms': round(runner, 3),
           'runner_over_bare': round(runner / bare, 3), 'runner_steps_timed': steps}
 
