@@ -19,6 +19,12 @@ from absl import app, flags
 from prunejax.errors import PrunejaxError, StorageError
 
 
+# Every command can be one of several processes of a run (prunejax/train/distributed.py).
+_COORDINATOR = flags.DEFINE_string('coordinator_address', '', 'Multi-process runs: host:port of process 0, '
+                                   'the same for every process (with --num_processes and --process_id).')
+_NUM_PROCESSES = flags.DEFINE_integer('num_processes', 0, 'Multi-process runs: how many processes.')
+_PROCESS_ID = flags.DEFINE_integer('process_id', -1, 'Multi-process runs: this process\'s index, 0 .. count - 1.')
+
 _FULL_OR_READ_ONLY = (errno.ENOSPC, errno.EROFS, errno.EDQUOT)  # refused writes only (EACCES may be a read)
 
 
@@ -108,6 +114,8 @@ def run(main: Callable[[list[str]], None], command_module: str = '__main__') -> 
 
   def one_line_errors(argv):
     try:
+      from prunejax.train import distributed  # pylint: disable=g-import-not-at-top
+      distributed.initialize(_COORDINATOR.value, _NUM_PROCESSES.value, _PROCESS_ID.value)
       return main(argv)
     except StorageError as e:
       _end_at_once(f'error: {e}')

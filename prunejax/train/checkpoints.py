@@ -24,9 +24,11 @@ from typing import Any
 import jax
 import numpy as np
 import orbax.checkpoint as ocp
+from jax.experimental import multihost_utils
 
 from prunejax.core.paths import leaf_paths
 from prunejax.errors import PrunejaxError, StorageError
+from prunejax.train import distributed
 
 # Orbax warns on every restore that a step has no _CHECKPOINT_METADATA (its CheckpointManager writes the
 # items' metadata, not that file), and thrice whenever a reader opens checkpoints read-only: nothing to act
@@ -159,16 +161,37 @@ class Checkpointer:
     one-line warning and left on disk. None when there is no checkpoint; ``PrunejaxError`` when none is
     intact."""
     numbers = self.numbers()
+    found = None
     for number in numbers:
       try:
-        return number, self.verified(number)
+        found = number, self.verified(number)
+        break
       except DamagedCheckpoint as e:
-        print(f'warning: checkpoint {self.directory}/{number} is damaged: {e}; falling back to an '
-              'older one (the damaged one is left on disk).', file=sys.stderr, flush=True)
-    if numbers:
+        if distributed.is_primary():
+          print(f'warning: checkpoint {self.directory}/{number} is damaged: {e}; falling back to an '
+                'older one (the damaged one is left on disk).', file=sys.stderr, flush=True)
+    found = self._agreed(found)
+    if found is None and numbers:
       raise PrunejaxError(f'no intact checkpoint in {self.directory} (checked {numbers}); move it away '
                           'and re-run to start over, or restore the directory from a backup.')
-    return None
+    return found
+
+  def _agreed(self, found: tuple[int, dict] | None) -> tuple[int, dict] | None:
+    """The primary process's choice, taken by every process of a multi-process run (all restore the same
+    checkpoint, falling back together); this process's own choice when it runs alone."""
+    if distributed.process_count() == 1:
+      return found
+    chosen = int(multihost_utils.broadcast_one_to_all(np.int32(-1 if found is None else found[0])))
+    if chosen == -1:
+      return None
+    if found is not None and found[0] == chosen:
+      return found
+    try:
+      return chosen, self.verified(chosen)
+    except DamagedCheckpoint as e:
+      raise PrunejaxError(f'checkpoint {self.directory}/{chosen} reads intact on process 0 but not on process '
+                          f'{distributed.process_index()} ({e}); the processes must see the same files: put the '
+                          'workdir on a file system they share.') from e
 
   def restore(self, abstract_state, fingerprint: dict[str, Any] | None = None,
               number: int | None = None) -> tuple[Any, dict] | None:

@@ -30,11 +30,13 @@ class _LinesOnly:
 class Progress:
   """The progress of one phase of ``total`` steps (``done`` of them already, on a resume)."""
 
-  def __init__(self, label: str, total: int, done: int, bar: bool, every_seconds: float, desc: str = ''):
-    """``label`` starts each printed line; ``desc`` (default ``label``) names the bar."""
-    self.label, self.every_seconds = label, every_seconds
-    self._bar = (tqdm.tqdm if tqdm else _LinesOnly)(total=total, initial=done, leave=False, unit='step', disable=None if bar else True,
-                          desc=desc or label)
+  def __init__(self, label: str, total: int, done: int, bar: bool, every_seconds: float, desc: str = '',
+               show: bool = True):
+    """``label`` starts each printed line; ``desc`` (default ``label``) names the bar. ``show=False``: no
+    bar and no lines (a multi-process run's other processes)."""
+    self.label, self.every_seconds, self.show = label, every_seconds, show
+    self._bar = (tqdm.tqdm if tqdm and show else _LinesOnly)(
+        total=total, initial=done, leave=False, unit='step', disable=None if bar else True, desc=desc or label)
     self._last_print = time.monotonic()
     self._interval = min(5.0, every_seconds)  # the first line soon, then less often
     self._since_compile: tuple[float, int] | None = None  # (time, steps) once the compiled step has run
@@ -63,7 +65,7 @@ class Progress:
     now = time.monotonic()
     if self._since_compile is None:
       self._since_compile = (now, steps)  # this step compiled (or was the first): measure from here
-    if not self._bar.disable or now - self._last_print <= self._interval:
+    if not self.show or not self._bar.disable or now - self._last_print <= self._interval:
       return
     self._last_print, self._interval = now, self.every_seconds
     counted = steps - self._since_compile[1]

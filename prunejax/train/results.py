@@ -12,6 +12,7 @@ import ml_collections
 
 from prunejax import core, edge
 from prunejax.errors import PrunejaxError
+from prunejax.train import distributed
 from prunejax.train.finished import finished_checkpoint
 from prunejax.train.fingerprints import fingerprint
 from prunejax.train.runner import Run
@@ -79,13 +80,15 @@ def finish(run: Run, summary: dict[str, Any], own_network: bool = True) -> dict[
     raise PrunejaxError(f'{run.workdir}: {bad} are not finite (the run diverged); no summary written: '
                         'lower config.optimizer.learning_rate and use a new --workdir.')
   step = int(run.state.step) if own_network else 0
-  run.log.write(step, {f'final_{k}': v for k, v in summary.items()
-                       if isinstance(v, (int, float)) and not isinstance(v, bool)})
+  if run.log is not None:  # (None on the other processes of a multi-process run: the primary writes)
+    run.log.write(step, {f'final_{k}': v for k, v in summary.items()
+                         if isinstance(v, (int, float)) and not isinstance(v, bool)})
   summary['checkpoint'] = run.final_checkpoint() if own_network else None
   run.close(release=False)
-  (run.workdir / 'summary.json').write_text(json.dumps(summary, indent=2) + '\n')
-  for hook in run.summary_hooks:  # e.g. the plots, drawn by the layer that opened the run
-    hook(run)
+  if distributed.is_primary():
+    (run.workdir / 'summary.json').write_text(json.dumps(summary, indent=2) + '\n')
+    for hook in run.summary_hooks:  # e.g. the plots, drawn by the layer that opened the run
+      hook(run)
   run.release()  # only now may another process see the workdir: the run is finished there
   return summary
 

@@ -34,7 +34,7 @@ from prunejax import data as data_lib
 from prunejax import structure
 from prunejax.errors import PrunejaxError
 from prunejax.models import create_model
-from prunejax.train import compile_cache, sharding
+from prunejax.train import compile_cache, distributed, sharding
 from prunejax.train.checkpoints import Checkpointer, digest, state_digest
 from prunejax.train.cursor import Cursor
 from prunejax.train.device_data import DeviceData
@@ -133,7 +133,7 @@ class Run:
     self.ops = OpLog(self._saved, self._saved_number)
     self._phase: dict | None = None  # the phase in progress (JSON), as checkpointed
     self.train_seconds = float(self._saved['train_seconds']) if self._saved else 0.0
-    if not self.read_only:
+    if not self.read_only and distributed.is_primary():  # (the other processes of a run write nothing)
       self.log = MetricsLog(self.workdir, resume_step=self._saved['step'] if self._saved else 0)
     self._logged: dict[str, Any] = {}
     # Method state that lives with the checkpoint (JSON; write it inside operations), and the run's
@@ -142,7 +142,7 @@ class Run:
     self.memory = MemoryAccount()
     if self._saved is not None:
       self._adopt_saved_record()
-    if self._saved and announce and not self.read_only:  # a reader of a finished run resumes nothing
+    if self._saved and announce and not self.read_only and distributed.is_primary():  # a reader of a finished run resumes nothing
       print(f'{self.workdir}: resuming from step {self._saved["step"]} ({len(self.ops.results)} operations '
             'done; finished ones are replayed from the checkpoint, not re-run)', flush=True)
 
@@ -179,7 +179,7 @@ class Run:
 
   @state.setter
   def state(self, value: TrainState) -> None:
-    self._state = jax.device_put(value, sharding.replicated(self.mesh))
+    self._state = sharding.replicate(value, self.mesh)
 
   def _fresh_state(self) -> TrainState:
     return init_train_state(self._base_params, self._base_model_state, self.optimizer, self.config.seed)
@@ -213,11 +213,11 @@ class Run:
 
   def _restore_or_init(self) -> TrainState:
     if self._saved is None:
-      return jax.device_put(self._fresh_state(), sharding.replicated(self.mesh))
+      return sharding.replicate(self._fresh_state(), self.mesh)
     params, model_state = self._saved_shapes
     abstract = jax.eval_shape(lambda: init_train_state(params, model_state, self.optimizer, self.config.seed))
     state, _ = self.checkpointer.restore(abstract, self.fingerprint, self._saved_number)
-    return jax.device_put(state, sharding.replicated(self.mesh))
+    return sharding.replicate(state, self.mesh)
 
   def _adopt_saved_record(self) -> None:
     """Architecture, batch size, cursors, notes and memory account from the chosen checkpoint's record,
@@ -330,7 +330,8 @@ class Run:
     images, labels = self.data.split(view, 'train')
     started, pending, last_epoch_eval = time.perf_counter(), [], {}
     progress = Progress(name, estimate, self._phase['steps'], self.config.progress_bar,
-                        self.config.progress_every_seconds, desc=f'{name}: {self.config.model} on {view.name}')
+                        self.config.progress_every_seconds, desc=f'{name}: {self.config.model} on {view.name}',
+                        show=distributed.is_primary())
     self._write(int(state.step), {}, view)
     while not done():
       train_step = self.compiled_train_step(view)
@@ -463,7 +464,8 @@ class Run:
       seen = jnp.asarray(self.memory.examples, jnp.int32)
       changes['learning_rate'] = float(self._learning_rate_at()(seen))
     self._logged.update(current)
-    self.log.write(step, {'examples_seen': self.memory.examples, **changes, **record})
+    if self.log is not None:
+      self.log.write(step, {'examples_seen': self.memory.examples, **changes, **record})
 
   def _account(self, batch: int) -> None:
     """Adds one step to the memory account (bytes of the compiled step, weighted by its examples)."""

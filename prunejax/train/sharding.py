@@ -21,6 +21,16 @@ def replicated(mesh: Mesh) -> NamedSharding:
   return NamedSharding(mesh, PartitionSpec())
 
 
+def replicate(tree, mesh: Mesh):
+  """``tree`` replicated over ``mesh``. Across processes, a leaf not yet on the mesh goes through host
+  memory (every process holds the same value): ``device_put`` of one process's single-device array onto
+  a multi-process sharding builds an array Orbax cannot save."""
+  target = replicated(mesh)
+  if jax.process_count() > 1:
+    tree = jax.tree.map(lambda x: x if getattr(x, 'sharding', None) == target else np.asarray(x), tree)
+  return jax.device_put(tree, target)
+
+
 def batch_sharded(mesh: Mesh) -> NamedSharding:
   return NamedSharding(mesh, PartitionSpec(DATA_AXIS))
 

@@ -9,6 +9,7 @@ import pathlib
 import time
 
 from prunejax.errors import PrunejaxError
+from prunejax.train import distributed
 
 _HELD: dict[pathlib.Path, list] = {}  # workdir -> [lock file, holders in this process]
 
@@ -73,10 +74,17 @@ def wait_until_free(workdir: str | pathlib.Path) -> None:
     fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def _lock_name() -> str:
+  """The primary process holds ``.lock`` (what readers check); the other processes of a multi-process run
+  each hold their own, so a second launch of the same run is refused on every process."""
+  index = distributed.process_index()
+  return '.lock' if index == 0 else f'.lock.process{index}'
+
+
 def _acquire(path: pathlib.Path, workdir, wait: bool):
   try:
     path.mkdir(parents=True, exist_ok=True)
-    handle = open(path / '.lock', 'a+', encoding='utf-8')  # pylint: disable=consider-using-with
+    handle = open(path / _lock_name(), 'a+', encoding='utf-8')  # pylint: disable=consider-using-with
   except OSError as e:
     raise PrunejaxError(f'{workdir} cannot be written ({type(e).__name__}: {e.strerror}); a run needs a '
                         'writable --workdir.') from e

@@ -1,0 +1,99 @@
+"""Two processes on localhost (JAX's distributed runtime, gloo collectives) train one run: the result equals
+one process over 2 fake devices with the same global batch, and kill -9 of both processes then the same
+commands again resumes to the uninterrupted result, bit for bit."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import jax
+import numpy as np
+import pytest
+
+import orbax.checkpoint as ocp
+
+from tests.conftest import REPO
+from tests.methods.test_dense_and_sparse import checkpoint_numbers
+from tests.methods.test_kill_resume import COMMANDS, COMMON, wait_for_checkpoint
+
+pytestmark = pytest.mark.slow  # starts commands in subprocesses
+
+
+def final_params(workdir):
+  """The last checkpoint's arrays as host numpy arrays (saved over 2 devices; this process has one)."""
+  path = (workdir / 'checkpoints' / str(checkpoint_numbers(workdir)[-1]) / 'state').absolute()
+  with ocp.PyTreeCheckpointer() as reader:
+    tree = reader.metadata(path).item_metadata.tree
+    args = jax.tree.map(lambda _: ocp.RestoreArgs(restore_type=np.ndarray), tree)
+    return reader.restore(path, args=ocp.args.PyTreeRestore(restore_args=args))
+
+
+def free_port() -> int:
+  with socket.socket() as s:
+    s.bind(('localhost', 0))
+    return s.getsockname()[1]
+
+
+def command(kind, workdir):
+  config, *overrides = COMMANDS[kind]
+  return [sys.executable, 'scripts/train.py', '--config', config, *COMMON, *overrides, '--config.plots=False',
+          '--workdir', str(workdir)]
+
+
+def environment(devices: int) -> dict:
+  flags = os.environ.get('XLA_FLAGS', '') + f' --xla_force_host_platform_device_count={devices}'
+  return {**os.environ, 'JAX_PLATFORMS': 'cpu', 'XLA_FLAGS': flags}
+
+
+def launch(kind, workdir, processes=2):
+  """One run as ``processes`` processes of one device each (process 0 is the coordinator)."""
+  port = free_port()
+  return [subprocess.Popen(command(kind, workdir) + [f'--coordinator_address=localhost:{port}',
+                                                     f'--num_processes={processes}', f'--process_id={i}'],
+                           cwd=REPO, env=environment(1), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+          for i in range(processes)]
+
+
+def finish(processes):
+  for process in processes:
+    assert process.wait(timeout=600) == 0, process.stderr.read().decode()[-3000:]
+
+
+def test_two_processes_equal_one_process_over_two_devices(tmp_path):
+  together = launch('dense', tmp_path / 'two_processes')
+  alone = subprocess.run(command('dense', tmp_path / 'one_process'), cwd=REPO, env=environment(2),
+                         capture_output=True, text=True, timeout=600)
+  assert alone.returncode == 0, alone.stderr[-3000:]
+  finish(together)
+  summaries = [json.loads((tmp_path / name / 'summary.json').read_text()) for name in ('two_processes', 'one_process')]
+  assert summaries[0]['num_devices'] == summaries[1]['num_devices'] == 2
+  # The same global batches and the same replicated update; only the cross-device sum's implementation
+  # differs (gloo between processes, XLA's within one), and a sum of two terms does not depend on order.
+  jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7),
+               final_params(tmp_path / 'two_processes'), final_params(tmp_path / 'one_process'))
+  assert abs(summaries[0]['test_loss'] - summaries[1]['test_loss']) <= 1e-6 * abs(summaries[1]['test_loss'])
+  written = sorted(p.name for p in (tmp_path / 'two_processes').iterdir())
+  assert written == ['.lock', '.lock.process1', 'checkpoints', 'metrics.jsonl', 'summary.json', 'tensorboard']
+  steps = [json.loads(line)['step'] for line in (tmp_path / 'two_processes' / 'metrics.jsonl').read_text().splitlines()]
+  assert steps == sorted(steps)  # one writer: no record twice
+
+
+def test_kill_9_of_both_processes_then_rerun_resumes_bit_identically(tmp_path):
+  clean = launch('dynhp', tmp_path / 'clean')  # prunes (shrinks) and grows the batch every 10 steps
+  victims = launch('dynhp', tmp_path / 'killed')
+  wait_for_checkpoint(tmp_path / 'killed', victims[0], 3)
+  time.sleep(0.05)
+  for victim in victims:
+    os.kill(victim.pid, signal.SIGKILL)
+  for victim in victims:
+    victim.wait()
+  assert not (tmp_path / 'killed' / 'summary.json').exists(), 'the run finished before it could be killed'
+  finish(launch('dynhp', tmp_path / 'killed'))
+  finish(clean)
+  jax.tree.map(np.testing.assert_array_equal, final_params(tmp_path / 'killed'), final_params(tmp_path / 'clean'))
+  summary = json.loads((tmp_path / 'killed' / 'summary.json').read_text())
+  assert summary['num_devices'] == 2 and summary['num_prunes'] >= 1
