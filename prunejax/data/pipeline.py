@@ -120,13 +120,16 @@ def eval_batches(num_examples: int, batch_size: int):
     yield np.where(valid, indices, 0).astype(np.int32), valid
 
 
-def gather_batch(images: jax.Array, labels: jax.Array, indices: jax.Array, mean: jax.Array,
+def gather_batch(images: jax.Array, labels: jax.Array, indices: jax.Array | None, mean: jax.Array,
                  std: jax.Array, key: jax.Array | None = None) -> tuple[jax.Array, jax.Array]:
-  """Gathers, normalises and (when ``key`` is given) augments one batch; runs inside jit."""
-  x = (images[indices].astype(jnp.float32) / 255.0 - mean) / std
+  """Gathers (``indices`` of a device-resident split; None: ``images``/``labels`` are the batch, as the
+  streaming pipeline sends it), normalises and (when ``key`` is given) augments one batch; inside jit."""
+  if indices is not None:
+    images, labels = images[indices], labels[indices]
+  x = (images.astype(jnp.float32) / 255.0 - mean) / std
   if key is not None:
     x = random_crop_and_flip(x, key)
-  return x, labels[indices]
+  return x, labels
 
 
 def random_crop_and_flip(x: jax.Array, key: jax.Array, padding: int = CROP_PADDING) -> jax.Array:

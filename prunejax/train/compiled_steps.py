@@ -39,9 +39,14 @@ class CompiledSteps:
       step = jax.jit(make_train_step(defs, optimizer, self.data.mean, self.data.std, self.augment,
                                      make_learning_rate(), loss),
                      donate_argnums=0, out_shardings=(sharding.replicated(mesh),) * 2)
-      images, labels = self.data.split(view, 'train')
-      indices = jax.ShapeDtypeStruct((batch_size,), jnp.int32, sharding=sharding.batch_sharded(mesh))
-      self._train[key] = step.lower(state, images, labels, indices).compile()
+      batch = sharding.batch_sharded(mesh)
+      if self.data.streaming:  # the batch itself: uint8 images and labels, sharded
+        images, labels = self.data.split(view, 'train')
+        arguments = (jax.ShapeDtypeStruct((batch_size,) + images.shape[1:], images.dtype, sharding=batch),
+                     jax.ShapeDtypeStruct((batch_size,), labels.dtype, sharding=batch), None)
+      else:  # the whole split, and the batch's indices
+        arguments = (*self.data.split(view, 'train'), jax.ShapeDtypeStruct((batch_size,), jnp.int32, sharding=batch))
+      self._train[key] = step.lower(state, *arguments).compile()
       self.compiles[(defs.train, batch_size)] += 1
     return self._train[key]
 
@@ -57,7 +62,8 @@ class CompiledSteps:
     totals = None
     put = lambda a: jax.device_put(a, sharding.batch_sharded(mesh))
     for indices, valid in data_lib.eval_batches(len(labels), self.eval_batch_size):
-      sums = self._eval[defs.eval](state.params, state.model_state, images, labels, put(indices), put(valid))
+      batch = (*self.data.batch(view, split, indices), None) if self.data.streaming else (images, labels, put(indices))
+      sums = self._eval[defs.eval](state.params, state.model_state, *batch, put(valid))
       totals = sums if totals is None else jax.tree.map(jnp.add, totals, sums)
     totals = jax.device_get(totals)
     count = max(float(totals['count']), 1.0)

@@ -8,7 +8,7 @@ import ml_collections
 # Config fields that do not change a run's trajectory: everything else must match to resume.
 NOT_FINGERPRINTED = ('data_dir', 'manual_dir', 'download', 'progress_bar', 'log_every_steps',
                      'checkpoint_every_steps', 'keep_checkpoints', 'eval_batch_size', 'num_devices', 'edge',
-                     'progress_every_seconds', 'plots')
+                     'progress_every_seconds', 'plots', 'input_pipeline')
 # Fields a method added after runs were written, left out of the fingerprint at their default so those
 # runs stay resumable (a non-default value is a different run); methods declare them (register_method).
 _LATER_DEFAULTS: dict[tuple[str, str], Any] = {}

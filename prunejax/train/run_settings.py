@@ -24,6 +24,10 @@ class RunSettings(Settings):
   classes: tuple[int, ...] = setting((), 'keep only these labels (all when empty)', low=0)
   remap_labels: bool = setting(False, 'with classes: relabel them 0..k-1 and shrink the classifier')
   augment: bool = setting(False, 'random crop + flip (CIFAR recipe)')
+  input_pipeline: str = setting('device', 'device: the splits held on the device, each step gathers its batch '
+                                'there; streaming: each batch gathered on the host (each process its shard) '
+                                'and sent, for data larger than device memory (same batches, same results)',
+                                choices=('device', 'streaming'))
   num_epochs: int = setting(20, 'training epochs', low=1)
   batch_size: int = setting(128, 'examples per step (a multiple of the device count)', low=1)
   eval_batch_size: int = setting(1000, 'examples per evaluation step', low=1)

@@ -100,7 +100,7 @@ class Run:
     arrays = data_lib.load_dataset(config.dataset, config.data_dir, config.manual_dir, config.download)
     self.splits = data_lib.make_splits(arrays, config.validation_fraction, config.classes,
                                        config.remap_labels)
-    self.data = DeviceData(self.splits, self.mesh)
+    self.data = DeviceData(self.splits, self.mesh, config.get('input_pipeline', 'device'))
     self.default_view = self.add_view(data_lib.full_view(self.splits))
     self.mean, self.std = self.data.mean, self.data.std
     # The network the config builds; shrinking is recorded against its channels.
@@ -283,7 +283,8 @@ class Run:
     return self.data.add(view)
 
   def device_split(self, view: data_lib.View | None = None, split: str = 'train'):
-    """(images, labels) of a view's split on the device (uint8 images, as steps gather them)."""
+    """(images, labels) of a view's split as the steps read it: on the device (uint8 images), or host
+    arrays with the streaming pipeline."""
     return self.data.split(view or self.default_view, split)
 
   def batches(self, view: data_lib.View | None, num_examples: int, batch_size: int, seed: int = 0,
@@ -336,8 +337,11 @@ class Run:
     while not done():
       train_step = self.compiled_train_step(view)
       indices, epoch_ended = cursor.take(self.config.seed, n, self.batch_size)
-      self._state, metrics = train_step(self._state, images, labels,
-                                        jax.device_put(indices, sharding.batch_sharded(self.mesh)))
+      if self.data.streaming:
+        batch = (*self.data.batch(view, 'train', indices), None)
+      else:
+        batch = (images, labels, jax.device_put(indices, sharding.batch_sharded(self.mesh)))
+      self._state, metrics = train_step(self._state, *batch)
       pending.append(metrics)
       self._account(len(indices))
       self._phase['steps'] += 1

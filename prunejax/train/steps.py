@@ -59,7 +59,8 @@ def make_train_step(defs: ModelDefs, optimizer: optax.GradientTransformation, me
                     loss: Loss = cross_entropy) -> Callable:
   """Returns ``train_step(state, images, labels, indices) -> (state, metrics)``; jit it where it is used.
 
-  ``images``/``labels`` are a whole device-resident training split; ``indices`` pick the batch. The
+  ``images``/``labels`` are a whole device-resident training split and ``indices`` pick the batch, or
+  (``indices=None``, the streaming pipeline) they are the batch itself. The
   step's randomness (augmentation) comes from ``fold_in(state.rng, state.step)``, so it is replayable.
   """
   update = make_update_step(defs, optimizer, learning_rate, loss)

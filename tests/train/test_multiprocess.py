@@ -49,10 +49,10 @@ def environment(devices: int) -> dict:
   return {**os.environ, 'JAX_PLATFORMS': 'cpu', 'XLA_FLAGS': flags}
 
 
-def launch(kind, workdir, processes=2):
+def launch(kind, workdir, processes=2, extra=()):
   """One run as ``processes`` processes of one device each (process 0 is the coordinator)."""
   port = free_port()
-  return [subprocess.Popen(command(kind, workdir) + [f'--coordinator_address=localhost:{port}',
+  return [subprocess.Popen(command(kind, workdir) + [*extra, f'--coordinator_address=localhost:{port}',
                                                      f'--num_processes={processes}', f'--process_id={i}'],
                            cwd=REPO, env=environment(1), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
           for i in range(processes)]
@@ -64,7 +64,9 @@ def finish(processes):
 
 
 def test_two_processes_equal_one_process_over_two_devices(tmp_path):
-  together = launch('dense', tmp_path / 'two_processes')
+  # Streaming: each process gathers only its own rows of every global batch (the device pipeline's
+  # multi-process path runs in the kill test below).
+  together = launch('dense', tmp_path / 'two_processes', extra=['--config.input_pipeline=streaming'])
   alone = subprocess.run(command('dense', tmp_path / 'one_process'), cwd=REPO, env=environment(2),
                          capture_output=True, text=True, timeout=600)
   assert alone.returncode == 0, alone.stderr[-3000:]
