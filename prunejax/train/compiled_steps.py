@@ -45,7 +45,8 @@ class CompiledSteps:
         arguments = (jax.ShapeDtypeStruct((batch_size,) + images.shape[1:], images.dtype, sharding=batch),
                      jax.ShapeDtypeStruct((batch_size,), labels.dtype, sharding=batch), None)
       else:  # the whole split, and the batch's indices
-        arguments = (*self.data.split(view, 'train'), jax.ShapeDtypeStruct((batch_size,), jnp.int32, sharding=batch))
+        indices = jax.ShapeDtypeStruct((batch_size,), jnp.int32, sharding=batch)
+        arguments = (*self.data.split(view, 'train'), indices)
       self._train[key] = step.lower(state, *arguments).compile()
       self.compiles[(defs.train, batch_size)] += 1
     return self._train[key]
@@ -62,7 +63,10 @@ class CompiledSteps:
     totals = None
     put = lambda a: jax.device_put(a, sharding.batch_sharded(mesh))
     for indices, valid in data_lib.eval_batches(len(labels), self.eval_batch_size):
-      batch = (*self.data.batch(view, split, indices), None) if self.data.streaming else (images, labels, put(indices))
+      if self.data.streaming:
+        batch = (*self.data.batch(view, split, indices), None)
+      else:
+        batch = (images, labels, put(indices))
       sums = self._eval[defs.eval](state.params, state.model_state, *batch, put(valid))
       totals = sums if totals is None else jax.tree.map(jnp.add, totals, sums)
     totals = jax.device_get(totals)

@@ -142,7 +142,8 @@ class Run:
     self.memory = MemoryAccount()
     if self._saved is not None:
       self._adopt_saved_record()
-    if self._saved and announce and not self.read_only and distributed.is_primary():  # a reader of a finished run resumes nothing
+    # (a reader of a finished run resumes nothing; the other processes of a run say nothing)
+    if self._saved and announce and not self.read_only and distributed.is_primary():
       print(f'{self.workdir}: resuming from step {self._saved["step"]} ({len(self.ops.results)} operations '
             'done; finished ones are replayed from the checkpoint, not re-run)', flush=True)
 

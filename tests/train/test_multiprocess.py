@@ -85,8 +85,9 @@ def test_two_processes_equal_one_process_over_two_devices(tmp_path):
 
 
 def test_kill_9_of_both_processes_then_rerun_resumes_bit_identically(tmp_path):
-  clean = launch('dynhp', tmp_path / 'clean')  # prunes (shrinks) and grows the batch every 10 steps
-  victims = launch('dynhp', tmp_path / 'killed')
+  shorter = ['--config.num_epochs=3']  # prunes (shrinks) and grows the batch every 10 steps
+  clean = launch('dynhp', tmp_path / 'clean', extra=shorter)
+  victims = launch('dynhp', tmp_path / 'killed', extra=shorter)
   wait_for_checkpoint(tmp_path / 'killed', victims[0], 3)
   time.sleep(0.05)
   for victim in victims:
@@ -94,7 +95,7 @@ def test_kill_9_of_both_processes_then_rerun_resumes_bit_identically(tmp_path):
   for victim in victims:
     victim.wait()
   assert not (tmp_path / 'killed' / 'summary.json').exists(), 'the run finished before it could be killed'
-  finish(launch('dynhp', tmp_path / 'killed'))
+  finish(launch('dynhp', tmp_path / 'killed', extra=shorter))
   finish(clean)
   jax.tree.map(np.testing.assert_array_equal, final_params(tmp_path / 'killed'), final_params(tmp_path / 'clean'))
   summary = json.loads((tmp_path / 'killed' / 'summary.json').read_text())
