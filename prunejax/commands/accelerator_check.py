@@ -163,8 +163,9 @@ CHECKS = {'core/masks_global_exact_count': check_masks_exact, 'core/masked_updat
 def run_checks(small: bool) -> dict:
   outcomes = {}
   for name, check in CHECKS.items():
+    began = time.perf_counter()
     try:
-      outcomes[name] = 'passed: ' + check(small)
+      outcomes[name] = 'passed: ' + check(small) + f' ({time.perf_counter() - began:.1f} s)'
     except Exception as e:  # pylint: disable=broad-except  # each check reports, the others still run
       outcomes[name] = f'failed: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ""}'[:300]
       traceback.print_exc(file=sys.stderr)
@@ -253,7 +254,8 @@ def main(argv):
                        ('dynhp_memory', lambda: dynhp_memory(root, _SMALL.value)),
                        ('two_devices', lambda: two_devices(root))):
       try:
-        report[name] = part()
+        began = time.perf_counter()
+        report[name] = {**part(), 'seconds': round(time.perf_counter() - began, 1)}
       except Exception as e:  # pylint: disable=broad-except  # a failed part is reported, the rest still run
         report[name] = {'failed': f'{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ""}'[:300]}
         traceback.print_exc(file=sys.stderr)
