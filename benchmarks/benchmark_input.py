@@ -51,6 +51,7 @@ def time_steps(step_fn, state, args_for_step, repeats):
 def measure(model: str, augment: bool):
   config = runpy.run_path(_CONFIG.value)['get_config']()
   config.model, config.augment = model, augment
+  config.input_pipeline = 'device'  # measured here: the device-resident split gathered by index
   run = Run(config, tempfile.mkdtemp(prefix='benchmark_input_'))
   images, labels = run.device_split()
   cursor = Cursor()

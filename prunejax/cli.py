@@ -19,7 +19,8 @@ from absl import app, flags
 from prunejax.errors import PrunejaxError, StorageError
 
 
-# Every command can be one of several processes of a run (prunejax/train/distributed.py).
+# prunejax-train may be one of several processes of a run (prunejax/train/distributed.py); the other
+# commands refuse these flags.
 _COORDINATOR = flags.DEFINE_string('coordinator_address', '', 'Multi-process runs: host:port of process 0, '
                                    'the same for every process (with --num_processes and --process_id).')
 _NUM_PROCESSES = flags.DEFINE_integer('num_processes', 0, 'Multi-process runs: how many processes.')
@@ -92,7 +93,7 @@ def override_errors(argv: Sequence[str]) -> list[str]:
   return errors
 
 
-def run(main: Callable[[list[str]], None], command_module: str = '__main__') -> None:
+def run(main: Callable[[list[str]], None], command_module: str = '__main__', multi_process: bool = False) -> None:
   """``absl.app.run(main)`` after checking the config overrides; a ``PrunejaxError`` (bad override or bad
   input found later) ends the program with its one line, ``error: ...``, and a non-zero status; Ctrl-C
   with one line saying how to resume (status 130).
@@ -114,8 +115,13 @@ def run(main: Callable[[list[str]], None], command_module: str = '__main__') -> 
 
   def one_line_errors(argv):
     try:
-      from prunejax.train import distributed  # pylint: disable=g-import-not-at-top
-      distributed.initialize(_COORDINATOR.value, _NUM_PROCESSES.value, _PROCESS_ID.value)
+      if multi_process:
+        from prunejax.train import distributed  # pylint: disable=g-import-not-at-top
+        distributed.initialize(_COORDINATOR.value, _NUM_PROCESSES.value, _PROCESS_ID.value)
+      elif _COORDINATOR.value or _NUM_PROCESSES.value > 1:
+        raise PrunejaxError(f'{os.path.basename(sys.argv[0])} runs as one process (its outputs are written by '
+                            'every process that runs it); drop --coordinator_address/--num_processes, or train '
+                            'across processes with prunejax-train and use this command on the finished run.')
       return main(argv)
     except StorageError as e:
       _end_at_once(f'error: {e}')

@@ -7,9 +7,13 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 python=${PYTHON:-python3}
-if [ -z "${PYTHON:-}" ] && [ -x .venv/bin/python ] && [[ " $* " == *" --cpu "* ]]; then
-  python=.venv/bin/python
+if [ -z "${PYTHON:-}" ] && [ -x .venv/bin/python ]; then
+  python=.venv/bin/python  # the clone's environment (docs/devices.md installs the accelerator's jax there)
 fi
 export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
-export PRUNEJAX_DATA_DIR="${PRUNEJAX_DATA_DIR:-$(mktemp -d)}"  # the synthetic data only; nothing shared
-exec "$python" -m prunejax.commands.accelerator_check "$@"
+if [ -z "${PRUNEJAX_DATA_DIR:-}" ]; then  # the synthetic data only, in a directory removed at the end
+  PRUNEJAX_DATA_DIR=$(mktemp -d)
+  export PRUNEJAX_DATA_DIR
+  trap 'rm -rf "$PRUNEJAX_DATA_DIR"' EXIT
+fi
+"$python" -m prunejax.commands.accelerator_check "$@"

@@ -12,8 +12,8 @@ REPO = pathlib.Path(__file__).resolve().parents[1]
 def test_accelerator_check_passes_on_cpu_and_prints_one_json_line(tmp_path):
   env = {**os.environ, 'PRUNEJAX_DATA_DIR': str(tmp_path / 'data'),
          'XLA_FLAGS': os.environ.get('XLA_FLAGS', '') + ' --xla_force_host_platform_device_count=2'}
-  result = subprocess.run(['bash', 'scripts/accelerator_check.sh', '--cpu', '--small', f'--workdir={tmp_path}'],
-                          cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+  command = ['bash', 'scripts/accelerator_check.sh', '--cpu', '--small', f'--workdir={tmp_path / "runs"}']
+  result = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
   lines = result.stdout.strip().splitlines()
   assert result.returncode == 0 and lines, result.stdout[-2000:] + result.stderr[-3000:]
   report = json.loads(lines[-1])

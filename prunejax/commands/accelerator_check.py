@@ -23,6 +23,7 @@ import traceback
 from absl import flags
 
 from prunejax import cli
+from prunejax.errors import PrunejaxError
 
 _CPU = flags.DEFINE_bool('cpu', False, 'Run on the CPU backend (JAX_PLATFORMS=cpu) instead of the accelerator.')
 _SMALL = flags.DEFINE_bool('small', False, 'CPU-sized workloads (the test suite\'s): LeNet-300-100 timed, fewer steps.')
@@ -249,6 +250,9 @@ def main(argv):
   report['checks'] = run_checks(_SMALL.value)
   with tempfile.TemporaryDirectory(prefix='prunejax_accelerator_check_') as scratch:
     root = pathlib.Path(_WORKDIR.value or scratch)
+    if _WORKDIR.value and root.exists() and any(root.iterdir()):  # its runs would be read back, not measured
+      raise PrunejaxError(f'--workdir {root} is not empty; the check measures fresh runs: pass an empty or new '
+                          'directory.')
     for name, part in (('train_step', lambda: step_times(root, _SMALL.value)),
                        ('reconvene_synflow', lambda: reconvene_production(root, _SMALL.value)),
                        ('dynhp_memory', lambda: dynhp_memory(root, _SMALL.value)),

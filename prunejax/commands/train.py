@@ -28,7 +28,7 @@ def main(argv):
 
 def entry() -> None:
   """The console script ``prunejax-train`` (and ``python scripts/train.py``)."""
-  cli.run(main, __name__)
+  cli.run(main, __name__, multi_process=True)
 
 
 if __name__ == '__main__':

@@ -177,21 +177,16 @@ class Checkpointer:
     return found
 
   def _agreed(self, found: tuple[int, dict] | None) -> tuple[int, dict] | None:
-    """The primary process's choice, taken by every process of a multi-process run (all restore the same
-    checkpoint, falling back together); this process's own choice when it runs alone."""
+    """This process's choice, once every process of a multi-process run made the same one (they read the
+    same shared files, so they fall back from a damaged checkpoint together); else every process stops with
+    the same one-line error."""
     if distributed.process_count() == 1:
       return found
-    chosen = int(multihost_utils.broadcast_one_to_all(np.int32(-1 if found is None else found[0])))
-    if chosen == -1:
-      return None
-    if found is not None and found[0] == chosen:
-      return found
-    try:
-      return chosen, self.verified(chosen)
-    except DamagedCheckpoint as e:
-      raise PrunejaxError(f'checkpoint {self.directory}/{chosen} reads intact on process 0 but not on process '
-                          f'{distributed.process_index()} ({e}); the processes must see the same files: put the '
-                          'workdir on a file system they share.') from e
+    choices = np.asarray(multihost_utils.process_allgather(np.int32(-1 if found is None else found[0])))
+    if len(set(choices.ravel().tolist())) > 1:
+      raise PrunejaxError(f'the processes chose different checkpoints in {self.directory} ({choices.ravel().tolist()}, '
+                          '-1: none); they must see the same files: put the workdir on a file system they share.')
+    return found
 
   def restore(self, abstract_state, fingerprint: dict[str, Any] | None = None,
               number: int | None = None) -> tuple[Any, dict] | None:

@@ -89,6 +89,7 @@ def finish(run: Run, summary: dict[str, Any], own_network: bool = True) -> dict[
     (run.workdir / 'summary.json').write_text(json.dumps(summary, indent=2) + '\n')
     for hook in run.summary_hooks:  # e.g. the plots, drawn by the layer that opened the run
       hook(run)
+  distributed.barrier('prunejax: summary written')  # no process reads the run back before the primary wrote it
   run.release()  # only now may another process see the workdir: the run is finished there
   return summary
 

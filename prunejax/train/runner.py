@@ -124,6 +124,8 @@ class Run:
     self._state: TrainState | None = None
     self.cursors: dict[str, Cursor] = {}
     self.fingerprint = fingerprint(config)
+    # Every process looks before any saves (a save waits for all processes; a look must not see another's).
+    distributed.barrier('prunejax: looking for checkpoints')
     intact = checkpoint or (self.checkpointer.latest_intact() if (self.workdir / 'checkpoints').exists() else None)
     self._saved_number, self._saved = intact if intact else (None, None)
     self._latest = (self._saved_number, self._saved)  # the newest checkpoint written or read: what holds the state
@@ -217,6 +219,9 @@ class Run:
       return sharding.replicate(self._fresh_state(), self.mesh)
     params, model_state = self._saved_shapes
     abstract = jax.eval_shape(lambda: init_train_state(params, model_state, self.optimizer, self.config.seed))
+    # Restored replicated over this run's mesh, whatever device or process count saved it.
+    target = sharding.replicated(self.mesh)
+    abstract = jax.tree.map(lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=target), abstract)
     state, _ = self.checkpointer.restore(abstract, self.fingerprint, self._saved_number)
     return sharding.replicate(state, self.mesh)
 

@@ -17,7 +17,7 @@ import pytest
 import orbax.checkpoint as ocp
 
 from tests.conftest import REPO
-from tests.methods.test_dense_and_sparse import checkpoint_numbers
+from tests.methods.test_dense_and_sparse import checkpoint_numbers, killed_after
 from tests.methods.test_kill_resume import COMMANDS, COMMON, wait_for_checkpoint
 
 pytestmark = pytest.mark.slow  # starts commands in subprocesses
@@ -101,3 +101,27 @@ def test_kill_9_of_both_processes_then_rerun_resumes_bit_identically(tmp_path):
   jax.tree.map(np.testing.assert_array_equal, final_params(tmp_path / 'killed'), final_params(tmp_path / 'clean'))
   summary = json.loads((tmp_path / 'killed' / 'summary.json').read_text())
   assert summary['num_devices'] == 2 and summary['num_prunes'] >= 1
+
+
+def test_a_run_saved_on_two_devices_resumes_on_one(tmp_path):
+  shorter = ['--config.num_epochs=4', '--config.checkpoint_every_steps=20']
+  clean = subprocess.run(command('dense', tmp_path / 'two') + shorter, cwd=REPO, env=environment(2),
+                         capture_output=True, text=True, timeout=600)
+  assert clean.returncode == 0, clean.stderr[-3000:]
+  oldest = checkpoint_numbers(tmp_path / 'two')[0]  # (the newest two are kept)
+  resumed = killed_after(tmp_path / 'two', oldest, tmp_path / 'resumed_on_one')
+  again = subprocess.run(command('dense', resumed) + shorter, cwd=REPO, env=environment(1),
+                         capture_output=True, text=True, timeout=600)
+  assert again.returncode == 0, again.stderr[-3000:]
+  assert 'resuming from step' in again.stdout
+  assert json.loads((resumed / 'summary.json').read_text())['num_devices'] == 1
+  jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6),
+               final_params(resumed), final_params(tmp_path / 'two'))
+
+
+def test_commands_other_than_train_refuse_several_processes():
+  result = subprocess.run([sys.executable, 'scripts/profile.py', '--config', 'configs/smoke.py',
+                           '--coordinator_address=localhost:1', '--num_processes=2', '--process_id=0'],
+                          cwd=REPO, capture_output=True, text=True, timeout=300)
+  assert result.returncode != 0
+  assert result.stderr.strip().splitlines() == [result.stderr.strip()] and 'runs as one process' in result.stderr
