@@ -46,7 +46,9 @@ def test_ctrl_c_inside_saves_is_one_line_and_resumes_identically(tmp_path):
   overrides = ('--config.num_epochs=1', '--config.checkpoint_every_steps=1')  # saving nearly all the time
   clean = finished(tmp_path / 'clean', *overrides)
   workdir = tmp_path / 'interrupted'
-  process = train(workdir, *overrides)
+  # Ctrl-C as on a terminal: a suite started in the background (``cmd &`` in a script) hands its children
+  # SIGINT ignored, and Python then installs no KeyboardInterrupt handler.
+  process = train(workdir, *overrides, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
   while not (workdir / 'checkpoints' / '3').exists():
     assert process.poll() is None, process.stderr.read()
     time.sleep(0.02)
