@@ -6,10 +6,6 @@ import types
 
 from prunejax.errors import PrunejaxError
 
-# extra -> what it adds (setup.py's extras_require installs these).
-EXTRAS = {'tfds': 'TensorFlow Datasets (datasets other than prunejax\'s own)',
-          'export': 'TFLite/LiteRT export and its interpreter'}
-
 
 def require(module: str, extra: str, feature: str) -> types.ModuleType:
   """``import module``, or a PrunejaxError saying which ``pip install 'prunejax[extra]'`` provides it."""

@@ -180,7 +180,7 @@ class Checkpointer:
     """This process's choice, once every process of a multi-process run made the same one (they read the
     same shared files, so they fall back from a damaged checkpoint together); else every process stops with
     the same one-line error."""
-    if distributed.process_count() == 1:
+    if jax.process_count() == 1:
       return found
     choices = np.asarray(multihost_utils.process_allgather(np.int32(-1 if found is None else found[0])))
     if len(set(choices.ravel().tolist())) > 1:

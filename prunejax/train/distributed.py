@@ -59,19 +59,10 @@ def initialize(coordinator_address: str = '', num_processes: int = 0, process_id
 
 def barrier(name: str) -> None:
   """Every process of a multi-process run waits here for the others (nothing when alone)."""
-  if process_count() > 1:
+  if jax.process_count() > 1:
     multihost_utils.sync_global_devices(name)
-
-
-def process_index() -> int:
-  """This process's index (0 when running alone)."""
-  return jax.process_index()
-
-
-def process_count() -> int:
-  return jax.process_count()
 
 
 def is_primary() -> bool:
   """Whether this process writes what a run writes once (metrics, summary, plots, progress)."""
-  return process_index() == 0
+  return jax.process_index() == 0

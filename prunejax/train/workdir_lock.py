@@ -8,8 +8,9 @@ import os
 import pathlib
 import time
 
+import jax
+
 from prunejax.errors import PrunejaxError
-from prunejax.train import distributed
 
 _HELD: dict[pathlib.Path, list] = {}  # workdir -> [lock file, holders in this process]
 
@@ -77,7 +78,7 @@ def wait_until_free(workdir: str | pathlib.Path) -> None:
 def _lock_name() -> str:
   """The primary process holds ``.lock`` (what readers check); the other processes of a multi-process run
   each hold their own, so a second launch of the same run is refused on every process."""
-  index = distributed.process_index()
+  index = jax.process_index()
   return '.lock' if index == 0 else f'.lock.process{index}'
 
 
