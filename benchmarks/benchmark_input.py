@@ -56,7 +56,8 @@ def measure(model: str, augment: bool):
   images, labels = run.device_split()
   cursor = Cursor()
   indices = lambda: jnp.asarray(cursor.take(config.seed, len(labels), config.batch_size)[0])
-  real, state = time_steps(run.compiled_train_step(), run.state, lambda i: (images, labels, indices()),
+  step, prime = run.compiled_train_step()
+  real, state = time_steps(step, prime(run.state), lambda i: (images, labels, indices()),
                            _REPEATS.value)
   # The baseline: the same update on one batch that is already normalised and on the device.
   x, y = gather_batch(images, labels, indices(), run.mean, run.std)

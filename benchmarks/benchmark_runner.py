@@ -37,7 +37,8 @@ def main(argv):
       rounds = []
       for r in range(_ROUNDS.value):
         bare = overhead.bare_step_ms(config)
-        runner, steps = overhead.runner_step_ms(config, pathlib.Path(scratch) / f'{model}_{r}', _EPOCHS.value)
+        with results_file.unrecorded():
+          runner, steps = overhead.runner_step_ms(config, pathlib.Path(scratch) / f'{model}_{r}', _EPOCHS.value)
         rounds.append((bare, runner))
       ratio = statistics.median(runner / bare for bare, runner in rounds)
       rows.append((model, config.batch_size, statistics.median(b for b, _ in rounds),

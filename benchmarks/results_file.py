@@ -62,6 +62,17 @@ def recorded(name: str):
       write_section(name, ''.join(tee.lines))
 
 
+@contextlib.contextmanager
+def unrecorded():
+  """Within ``recorded``: what the block prints (a run's progress lines) shows but stays out of RESULTS.md."""
+  recording = sys.stdout
+  sys.stdout = getattr(recording, 'stream', recording)
+  try:
+    yield
+  finally:
+    sys.stdout = recording
+
+
 def write_section(name: str, output: str) -> None:
   command = ' '.join(['.venv/bin/python', f'benchmarks/{pathlib.Path(sys.argv[0]).name}', *sys.argv[1:]])
   when = datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')

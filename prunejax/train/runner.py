@@ -340,16 +340,17 @@ class Run:
                         self.config.progress_every_seconds, desc=f'{name}: {self.config.model} on {view.name}',
                         show=distributed.is_primary())
     self._write(int(state.step), {}, view)
+    # Looked up again only when an event changes the network or the batch (the lookups hash the graph).
+    train_step, step_bytes = self._start_steps(view)
     while not done():
-      train_step = self.compiled_train_step(view)
       indices, epoch_ended = cursor.take(self.config.seed, n, self.batch_size)
       if self.data.streaming:
         batch = (*self.data.batch(view, 'train', indices), None)
       else:
-        batch = (images, labels, jax.device_put(indices, sharding.batch_sharded(self.mesh)))
+        batch = (images, labels, self.compiled.batch_rows(indices))
       self._state, metrics = train_step(self._state, *batch)
       pending.append(metrics)
-      self._account(len(indices))
+      self.memory.add(step_bytes, len(indices))  # the memory account: this step's compiled bytes
       self._phase['steps'] += 1
       step = int(self._phase['start_step'] + self._phase['steps'])
       record = {}
@@ -372,6 +373,7 @@ class Run:
         on_event(self)
         changed = (self.defs, self.batch_size) != before
         if changed:
+          train_step, step_bytes = self._start_steps(view)
           self._write(step, {}, view)
           if epochs is not None:  # a new batch size: the phase's remaining epochs take another step count
             left = self._phase['start'] + epochs - cursor.position(n)
@@ -396,11 +398,19 @@ class Run:
   # ---- compiled functions ----------------------------------------------------------------------------
 
   def compiled_train_step(self, view: data_lib.View | None = None):
-    """The current network's jitted train step for ``view`` at the current batch size (cached)."""
+    """(the current network's jitted train step for ``view`` at the current batch size, ``prime``), cached:
+    the step uses the learning rate the state holds and stores the next; ``prime(state)`` sets the first."""
     view = self.add_view(view or self.default_view)
     return self.compiled.train_step(self.defs, self.state, self.batch_size, view, self.optimizer,
                                     self._learning_rate_at, (id(self.learning_rate), self.lr_scaling),
                                     self.loss)
+
+  def _start_steps(self, view: data_lib.View):
+    """(train step, its compiled bytes) for the current network and batch, with the state primed with
+    the step's first learning rate."""
+    train_step, prime = self.compiled_train_step(view)
+    self._state = prime(self._state)
+    return train_step, self.step_bytes()
 
   @property
   def compiles(self) -> collections.Counter:
@@ -440,8 +450,8 @@ class Run:
   # ---- bookkeeping -------------------------------------------------------------------------------
 
   def _averaged(self, pending, step) -> dict[str, float]:
-    stacked = jax.device_get(jax.tree.map(lambda *xs: jnp.stack(xs), *pending))
-    averaged = {f'train_{k}': float(np.mean(v)) for k, v in stacked.items()}
+    fetched = jax.device_get(pending)  # one transfer of the scalars (stacking on the device compiles per count)
+    averaged = {f'train_{k}': float(np.mean(np.stack([m[k] for m in fetched]))) for k in fetched[0]}
     if not math.isfinite(averaged['train_loss']):
       raise PrunejaxError(self._diverged(step))
     self._logged['train'] = averaged
@@ -476,10 +486,6 @@ class Run:
     self._logged.update(current)
     if self.log is not None:
       self.log.write(step, {'examples_seen': self.memory.examples, **changes, **record})
-
-  def _account(self, batch: int) -> None:
-    """Adds one step to the memory account (bytes of the compiled step, weighted by its examples)."""
-    self.memory.add(self.step_bytes(), batch)
 
   def _save(self) -> None:
     meta = {'fingerprint': self.fingerprint, 'config': self.config.to_dict(), 'step': int(self.state.step),
