@@ -17,4 +17,5 @@ def get_config():
   config = lenet5['get_config']()
   config.model, config.model_kwargs.width = 'vgg11', 0.125
   config.adapt.protocol = 'authors'
+  config.optimizer.decay_all = True  # their torch.optim.SGD decays every parameter
   return config

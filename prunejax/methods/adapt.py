@@ -82,6 +82,9 @@ def check(config: ml_collections.ConfigDict) -> None:
   subset_classes(config)
   if not config.validation_fraction:
     raise PrunejaxError('ADaPT picks the best validation epoch: set config.validation_fraction (0.2: 80/20).')
+  if config.adapt.get('protocol', 'authors') == 'authors' and not config.optimizer.get('decay_all', False):
+    raise PrunejaxError("config.adapt.protocol='authors' trains as their torch.optim.SGD does, with weight decay "
+                        "on every parameter: set config.optimizer.decay_all=True (or protocol='prunejax').")
 
 
 def pretrain_config(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:

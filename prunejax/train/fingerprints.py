@@ -11,7 +11,7 @@ NOT_FINGERPRINTED = ('data_dir', 'manual_dir', 'download', 'progress_bar', 'log_
                      'progress_every_seconds', 'plots', 'input_pipeline')
 # Fields a method added after runs were written, left out of the fingerprint at their default so those
 # runs stay resumable (a non-default value is a different run); methods declare them (register_method).
-_LATER_DEFAULTS: dict[tuple[str, str], Any] = {}
+_LATER_DEFAULTS: dict[tuple[str, str], Any] = {('optimizer', 'decay_all'): False}
 
 
 def add_later_default(block: str, field: str, default: Any) -> None:

@@ -18,8 +18,9 @@ class OptimizerSettings(Settings):
                                  low=0, low_open=True)
   momentum: float = setting(0.9, 'SGD momentum', low=0, high=1, high_open=True)
   nesterov: bool = setting(True, 'SGD: Nesterov momentum')
-  weight_decay: float = setting(1e-4, 'decoupled for adamw, added to the gradient otherwise; kernels only',
-                                low=0)
+  weight_decay: float = setting(1e-4, 'decoupled for adamw, added to the gradient otherwise', low=0)
+  decay_all: bool = setting(False, 'weight decay on every parameter (biases, BatchNorm: as torch.optim.SGD '
+                                   'does); False: kernels only')
   schedule: str = setting('cosine', 'the learning rate over training, after warm-up', choices=SCHEDULES)
   warmup_epochs: float = setting(0.0, 'linear warm-up from 0, in epochs', low=0)
   decay_epochs: tuple[float, ...] = setting((), "schedule='step': epochs at which the rate decays", low=0)

@@ -37,13 +37,15 @@ def learning_rate_schedule(cfg: ml_collections.ConfigDict, steps_per_epoch: int,
 
 def make_optimizer(cfg: ml_collections.ConfigDict, trainable: str | None = None
                    ) -> optax.GradientTransformation:
-  """SGD (+momentum/Nesterov), Adam or AdamW; weight decay applies to kernels only (ndim > 1).
+  """SGD (+momentum/Nesterov), Adam or AdamW; weight decay applies to kernels only (ndim > 1), or to every
+  parameter with ``decay_all``.
 
   The last transform scales by a ``learning_rate`` hyperparameter in the state (set it with
   ``set_learning_rate``). ``trainable`` (a regex over '/'-joined parameter paths) freezes every other
   parameter: they get no update and no optimizer state.
   """
-  decay_mask = lambda params: jax.tree.map(lambda p: p.ndim > 1, params)
+  decay_all = cfg.get('decay_all', False)
+  decay_mask = lambda params: jax.tree.map(lambda p: decay_all or p.ndim > 1, params)
   decay = [optax.add_decayed_weights(cfg.weight_decay, decay_mask)] if cfg.weight_decay else []
   if cfg.name == 'sgd':
     direction = [optax.trace(cfg.momentum, cfg.nesterov)] if cfg.momentum else []

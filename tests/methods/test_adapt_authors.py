@@ -149,7 +149,14 @@ def authors_config(tiny_config, tmp_path):
   tiny_config.adapt = runpy.run_path(str(REPO / 'configs' / 'adapt_lenet5_fashion_mnist.py'))['adapt_block']()
   tiny_config.adapt.update(subset='1,3,8', finetune_epochs=1, total_epochs=2, decay_epochs=(1,),
                            agnostic_decay_epochs=(1,), pretrained_workdir=str(tmp_path / 'pretrained'))
+  tiny_config.optimizer.decay_all = True
   return tiny_config
+
+
+def test_the_authors_protocol_refuses_decay_on_kernels_only(authors_config, tmp_path):
+  authors_config.optimizer.decay_all = False
+  with pytest.raises(PrunejaxError, match='set config.optimizer.decay_all=True'):
+    methods.train_and_evaluate(authors_config, tmp_path / 'aware')
 
 
 def test_the_authors_protocol_end_to_end(authors_config, tmp_path):

@@ -36,6 +36,15 @@ def test_weight_decay_touches_kernels_not_biases():
   np.testing.assert_allclose(updates['bias'], 0.0)
 
 
+def test_decay_all_touches_biases_too_as_torch_sgd_does():
+  params = {'kernel': jnp.ones((2, 2)), 'bias': jnp.full((2,), 2.0)}
+  tx = make_optimizer(opt_config(weight_decay=0.5, momentum=0.0, decay_all=True))
+  zero = jax.tree.map(jnp.zeros_like, params)
+  updates, _ = tx.update(zero, tx.init(params), params)
+  np.testing.assert_allclose(updates['kernel'], -0.1 * 0.5)
+  np.testing.assert_allclose(updates['bias'], -0.1 * 0.5 * 2.0)
+
+
 def test_adamw_and_adam_build():
   params = {'w': jnp.ones((3, 3))}
   for name in ('adam', 'adamw'):
