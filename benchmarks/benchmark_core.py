@@ -1,10 +1,11 @@
-"""Cost of the pruning core, as ratios measured in one run (medians of repeated timed windows).
+"""Cost of the pruning core, as ratios measured in one run (medians over paired rounds).
 
 python benchmarks/benchmark_core.py [--out runs/benchmarks/core.json] [--repeats 5]
 
-1. masked step (fixed mask) / dense step, and step with a mask refresh every 10 steps / dense step, for
-   the small CNN (CIFAR shape, batch 64, SGD momentum, 80% uniform layer-wise magnitude), LeNet-300-100
-   and ResNet-20;
+1. masked step (fixed mask) / dense step, and step with a mask refresh every 10 steps / dense step, in
+   time (each round times a window of each variant in turn; the ratio is the median over rounds) and in
+   XLA's compiled bytes, for the small CNN (CIFAR shape), LeNet-300-100, LeNet-5 and ResNet-20 (batch 64,
+   SGD momentum, 80% uniform layer-wise magnitude);
 2. one full mask refresh (global magnitude, 80%) with prunejax's bisection top-k against a full argsort,
    on synthetic parameter trees of 0.3M, 2.5M and 25M weights.
 """
@@ -19,7 +20,7 @@ import numpy as np
 import optax
 from absl import app, flags, logging
 
-from prunejax import core
+from prunejax import core, edge
 from prunejax.models import create_model
 from prunejax.report import summary_table
 from prunejax.train import make_update_step, split_model
@@ -28,22 +29,18 @@ import results_file  # benchmarks/results_file.py: this script's section of RESU
 
 _OUT = flags.DEFINE_string('out', 'runs/benchmarks/core.json', 'Where to write the JSON results.')
 _REPEATS = flags.DEFINE_integer('repeats', 5, 'Timed windows per variant; medians are reported.')
-_MODELS = flags.DEFINE_list('models', ['small_cnn', 'lenet_300_100', 'resnet20'], 'Models for part 1.')
-SHAPES = {'small_cnn': (32, 32, 3), 'lenet_300_100': (28, 28, 1), 'resnet20': (32, 32, 3)}
-STEPS = {'small_cnn': 30, 'lenet_300_100': 200, 'resnet20': 10}  # steps per window (a multiple of 10)
+_MODELS = flags.DEFINE_list('models', ['small_cnn', 'lenet_300_100', 'lenet5', 'resnet20'], 'Models for part 1.')
+SHAPES = {'small_cnn': (32, 32, 3), 'lenet_300_100': (28, 28, 1), 'lenet5': (28, 28, 1), 'resnet20': (32, 32, 3)}
+STEPS = {'small_cnn': 30, 'lenet_300_100': 200, 'lenet5': 50, 'resnet20': 10}  # per window (a multiple of 10)
 
 
-def median_seconds_per_step(step, state, batch, steps, repeats):
-  state, _ = step(state, *batch)
-  jax.block_until_ready(state)
-  windows = []
-  for _ in range(repeats):
-    start = time.perf_counter()
-    for _ in range(steps):
-      state, metrics = step(state, *batch)
-    jax.block_until_ready((state, metrics))
-    windows.append((time.perf_counter() - start) / steps)
-  return float(np.median(windows))
+def seconds_per_step(step, state, batch, steps):
+  """(seconds per step over a window of ``steps``, the state after it)."""
+  start = time.perf_counter()
+  for _ in range(steps):
+    state, metrics = step(state, *batch)
+  jax.block_until_ready((state, metrics))
+  return (time.perf_counter() - start) / steps, state
 
 
 def step_ratios(model_name):
@@ -63,18 +60,28 @@ def step_ratios(model_name):
       'refresh_every_10': lambda: core.masked_update(
           inner(), fresh_masks(), core.PruningSchedule('iterative', 0.8, 0, 10**9, 10), refresh),
   }
-  times = {}
+  runs, step_bytes = {}, {}
   for name, make_tx in variants.items():
     tx = make_tx()
     step = jax.jit(make_update_step(defs, tx), donate_argnums=0)
     fresh = jax.tree.map(jnp.copy, (core.apply_masks(params, masks), model_state))
     state = init_train_state(*fresh, tx, 0)
-    times[name] = median_seconds_per_step(step, state, batch, STEPS[model_name], _REPEATS.value)
+    step_bytes[name] = edge.compiled_bytes(step.lower(state, *batch).compile())
+    state, _ = step(state, *batch)  # compiled and run once
+    runs[name] = [step, jax.block_until_ready(state)]
+  times = {name: [] for name in variants}
+  for _ in range(_REPEATS.value):  # paired rounds: each variant's window in turn
+    for name, run in runs.items():
+      seconds, run[1] = seconds_per_step(run[0], run[1], batch, STEPS[model_name])
+      times[name].append(seconds)
+  ratio = lambda name: float(np.median([t / d for t, d in zip(times[name], times['dense'])]))
+  median = lambda name: float(np.median(times[name]))
   params_count = sum(x.size for x in jax.tree.leaves(params))
-  return {'model': model_name, 'params': params_count, 'dense_ms': 1e3 * times['dense'],
-          'masked_ms': 1e3 * times['masked'], 'refresh10_ms': 1e3 * times['refresh_every_10'],
-          'masked_ratio': times['masked'] / times['dense'],
-          'refresh10_ratio': times['refresh_every_10'] / times['dense']}
+  return {'model': model_name, 'params': params_count, 'dense_ms': 1e3 * median('dense'),
+          'masked_ms': 1e3 * median('masked'), 'refresh10_ms': 1e3 * median('refresh_every_10'),
+          'masked_ratio': ratio('masked'), 'refresh10_ratio': ratio('refresh_every_10'),
+          'masked_bytes_ratio': step_bytes['masked'] / step_bytes['dense'],
+          'refresh10_bytes_ratio': step_bytes['refresh_every_10'] / step_bytes['dense']}
 
 
 def synthetic_tree(total):
@@ -126,7 +133,10 @@ def main(argv):
                               ('dense_ms', 'dense ms', '{:.2f}'), ('masked_ms', 'masked ms', '{:.2f}'),
                               ('refresh10_ms', 'refresh/10 ms', '{:.2f}'),
                               ('masked_ratio', 'masked/dense', '{:.3f}'),
-                              ('refresh10_ratio', 'refresh/dense', '{:.3f}'))))
+                              ('refresh10_ratio', 'refresh/dense', '{:.3f}'),
+                              ('masked_bytes_ratio', 'masked/dense bytes', '{:.3f}'),
+                              ('refresh10_bytes_ratio', 'refresh/dense bytes', '{:.3f}'))))
+  print('Goals (issue 32): masked/dense time <= 1.02 and bytes <= 1.10; refresh/dense time <= 1.05.')
   refresh = [refresh_times(n) for n in (300_000, 2_500_000, 25_000_000)]
   print()
   print(summary_table(refresh, (('params', 'params', '{:,}'), ('bisection_ms', 'bisection ms', '{:.1f}'),

@@ -42,6 +42,7 @@ from prunejax.methods import adapt_authors
 from prunejax.methods.adapt_settings import AdaptSettings, AgnosticSettings
 from prunejax.methods.registry import check_no_pruning, register_method, train_and_evaluate
 from prunejax.methods.unit_counting import complement, first_reaching, param_counter, removal_order
+from prunejax.train import distributed
 from prunejax.train import Run, finish, finished_summary, init_train_state, network_of, workdir_lock, write_summary
 
 NAMED_SUBSETS = {'fashion_mnist': {'tops': (0, 2, 4, 6), 'footwear': (5, 7, 9)}}
@@ -101,7 +102,7 @@ def pretrained(config: ml_collections.ConfigDict, workdir: pathlib.Path) -> None
     return  # a finished run of any recipe (read-only is fine); network_of checks its model, data and split
   with workdir_lock(workdir, wait=True):  # shared by a grid: another process may be training it
     if not (workdir / 'summary.json').exists():
-      print(f'pretraining {config.model} on all classes in {workdir}', flush=True)
+      distributed.say(f'pretraining {config.model} on all classes in {workdir}')
       train_and_evaluate(pretrain_config(config), workdir)
 
 

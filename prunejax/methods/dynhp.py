@@ -22,7 +22,6 @@ batch means fewer steps; ``lr_scaling`` may scale the learning rate with the bat
 """
 
 import math
-import sys
 
 import ml_collections
 import numpy as np
@@ -32,6 +31,7 @@ from prunejax.errors import PrunejaxError
 from prunejax.methods.dynhp_settings import DynHPSettings
 from prunejax.methods.registry import check_no_pruning, register_method
 from prunejax.methods.unit_counting import complement, first_reaching, param_counter, removal_order
+from prunejax.train import distributed
 from prunejax.train import Run, write_summary
 
 def check(config: ml_collections.ConfigDict) -> None:
@@ -75,7 +75,7 @@ def dynhp(run: Run) -> dict:
     missed = {'warning': f'compression {plan["params_dense"] / final:.2f} misses target_compression='
                          f'{cfg.target_compression} ({final:,} params left, target {plan["target_params"]:,}): '
                          'the schedule ended first; lower begin_step or prune_every, or raise rate.'}
-    print(f'warning: {missed["warning"]}', file=sys.stderr, flush=True)
+    distributed.say(missed['warning'], warning=True)
   return write_summary(run, 'dynhp', {**missed,
       'params_dense': plan['params_dense'], 'params_final': final, 'target_params': plan['target_params'],
       'compression': plan['params_dense'] / final, 'dense_step_bytes': dense_bytes,

@@ -13,6 +13,7 @@ from prunejax import data
 from prunejax.errors import PrunejaxError
 from prunejax.methods.edge_retrain_settings import DeploySettings
 from prunejax.methods.registry import check_no_pruning, register_method, train_and_evaluate
+from prunejax.train import distributed
 from prunejax.train import Pruning, Run, finished_summary, learning_rate_schedule, workdir_lock, write_summary
 
 DEPLOY_FIELDS = tuple(f.name for f in dataclasses.fields(DeploySettings))
@@ -50,7 +51,7 @@ def deploy(config: ml_collections.ConfigDict, workdir: pathlib.Path) -> dict:
     finished = finished_summary(workdir, deployed)
     if finished is not None:
       return finished
-    print(f'deploying: training and pruning {config.model} on the original data in {workdir}', flush=True)
+    distributed.say(f'deploying: training and pruning {config.model} on the original data in {workdir}')
     return train_and_evaluate(deployed, workdir)
 
 

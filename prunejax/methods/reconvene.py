@@ -39,6 +39,7 @@ from prunejax import core, edge, structure
 from prunejax.errors import PrunejaxError
 from prunejax.methods.reconvene_settings import ReconveneSettings
 from prunejax.methods.registry import check_no_pruning, register_method
+from prunejax.train import distributed
 from prunejax.train import Pruning, Run, apply_model, split_model, write_summary
 
 def check(config: ml_collections.ConfigDict) -> None:
@@ -76,9 +77,9 @@ def reconvene(run: Run) -> dict:
 
 def produce(run: Run, pruning: Pruning, cfg) -> dict:
   """UPaI, then the Pruning Sensitivity Evaluator, then the Resilient Layer Rectifier; timed."""
-  print(f'{run.workdir}: Reconvene: {cfg.upai} scores at sparsity {cfg.sparsity:.4f}'
-        f'{f" ({run.config.pruning.synflow_rounds} rounds)" if cfg.upai == "synflow" else ""}, then '
-        'sensitivity, rectifier and the paired latency measurement', flush=True)
+  distributed.say(f'{run.workdir}: Reconvene: {cfg.upai} scores at sparsity {cfg.sparsity:.4f}'
+                  f'{f" ({run.config.pruning.synflow_rounds} rounds)" if cfg.upai == "synflow" else ""}, then '
+                  'sensitivity, rectifier and the paired latency measurement')
   with edge.compile_clock() as clock:
     started = time.perf_counter()
     state = run.state

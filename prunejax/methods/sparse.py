@@ -1,12 +1,12 @@
 """``sparse``: unstructured pruning from ``config.pruning`` — magnitude on a schedule during training,
 or a score at initialisation (SNIP, GraSP, SynFlow, random) and then training with the mask fixed."""
 
-import sys
 
 import ml_collections
 
 from prunejax.errors import PrunejaxError
 from prunejax.methods.registry import register_method
+from prunejax.train import distributed
 from prunejax.train import Pruning, Run, write_summary
 
 
@@ -31,7 +31,7 @@ def _reached_target(summary: dict) -> None:
   if abs(summary['sparsity'] - summary['target_sparsity']) > 1e-3:
     summary['warning'] = (f'measured sparsity {summary["sparsity"]:.4f} misses the target '
                           f'{summary["target_sparsity"]}: does config.pruning.end_step fall within training?')
-    print(f'warning: {summary["warning"]}', file=sys.stderr, flush=True)
+    distributed.say(summary['warning'], warning=True)
 
 
 def _prune_at_init(run: Run, pruning: Pruning) -> None:

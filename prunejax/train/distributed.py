@@ -9,6 +9,7 @@ plots, progress lines — while Orbax writes and restores checkpoints collective
 """
 
 import os
+import sys
 
 import jax
 from jax.experimental import multihost_utils
@@ -66,3 +67,9 @@ def barrier(name: str) -> None:
 def is_primary() -> bool:
   """Whether this process writes what a run writes once (metrics, summary, plots, progress)."""
   return jax.process_index() == 0
+
+
+def say(message: str, warning: bool = False) -> None:
+  """A run's status line, printed once: by the primary process (to stderr as ``warning: ...``)."""
+  if is_primary():
+    print(f'warning: {message}' if warning else message, file=sys.stderr if warning else sys.stdout, flush=True)

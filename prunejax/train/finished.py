@@ -11,6 +11,7 @@ import json
 import pathlib
 
 from prunejax.errors import PrunejaxError
+from prunejax.train import distributed
 from prunejax.train.checkpoints import Checkpointer, DamagedCheckpoint, state_digest
 from prunejax.train.workdir_lock import holder, wait_until_free
 
@@ -41,7 +42,7 @@ def finished_checkpoint(workdir: str | pathlib.Path, wait: bool = False) -> Fini
                         'of a finished run, or run its config to the end first.')
   training = holder(workdir)
   if training is not None and wait:
-    print(f'{workdir} is in use by {training}: waiting for it', flush=True)
+    distributed.say(f'{workdir} is in use by {training}: waiting for it')
     wait_until_free(workdir)
   elif training is not None:
     raise PrunejaxError(f'{workdir} is being trained by {training}; wait for it to finish (its summary and '

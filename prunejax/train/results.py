@@ -4,7 +4,6 @@ method's own), a final record in ``metrics.jsonl``, and ``plots/*.png``."""
 import json
 import math
 import pathlib
-import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -103,7 +102,7 @@ def finished_summary(workdir: pathlib.Path, config: ml_collections.ConfigDict) -
   try:
     finished = finished_checkpoint(workdir)
   except PrunejaxError as e:
-    print(f'warning: {e}', file=sys.stderr, flush=True)
+    distributed.say(str(e), warning=True)
     return None
   if finished.meta.get('fingerprint') != json.loads(json.dumps(fingerprint(config))):
     return None

@@ -125,3 +125,17 @@ def test_commands_other_than_train_refuse_several_processes():
                           cwd=REPO, capture_output=True, text=True, timeout=300)
   assert result.returncode != 0
   assert result.stderr.strip().splitlines() == [result.stderr.strip()] and 'runs as one process' in result.stderr
+
+
+@pytest.mark.parametrize('process_index', [0, 1])
+def test_status_lines_are_printed_by_the_primary_process_only(process_index, monkeypatch, capsys):
+  from prunejax.train import distributed  # pylint: disable=g-import-not-at-top
+  monkeypatch.setattr(jax, 'process_index', lambda: process_index)
+  distributed.say('pretraining lenet5')
+  distributed.say('compression 3.1 misses target_compression=10', warning=True)
+  printed = capsys.readouterr()
+  if process_index == 0:
+    assert printed.out == 'pretraining lenet5\n'
+    assert printed.err == 'warning: compression 3.1 misses target_compression=10\n'
+  else:
+    assert printed.out == printed.err == ''
