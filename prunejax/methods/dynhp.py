@@ -15,14 +15,16 @@ unknown is a field of ``config.dynhp``. Our algorithm:
         batch ← largest batch whose compiled step fits the budget (dynamic batch sizing)
 
 Ranking is global over units whose scores are divided by their group's mean (scales differ by layer)
-and, with ``cost_aware``, by the parameters a unit of that group takes with it — the least important
-per parameter freed goes first, so cheap units of narrow layers are not emptied to save little — or per
+and, with ``cost_aware``, by the parameters a unit of that group takes with it (``cost_unit='step_bytes'``:
+the training step's compiled bytes it frees, activations included) — the least important per cost freed
+goes first, so cheap units of narrow layers are not emptied to save little — or per
 layer (``scope='layerwise'``: by rank within the group). Training length is in epochs, so a bigger
 batch means fewer steps; ``lr_scaling`` may scale the learning rate with the batch.
 """
 
 import math
 
+import jax
 import ml_collections
 import numpy as np
 
@@ -31,8 +33,8 @@ from prunejax.errors import PrunejaxError
 from prunejax.methods.dynhp_settings import DynHPSettings
 from prunejax.methods.registry import check_no_pruning, register_method
 from prunejax.methods.unit_counting import complement, first_reaching, param_counter, removal_order
-from prunejax.train import distributed
-from prunejax.train import Run, write_summary
+from prunejax.train import Run, distributed, init_train_state, split_model, write_summary
+from prunejax.train.memory import update_step_bytes
 
 def check(config: ml_collections.ConfigDict) -> None:
   check_no_pruning(config)
@@ -44,7 +46,7 @@ def check(config: ml_collections.ConfigDict) -> None:
                     'shrink the batch; raise it (or set batch_sizing=False).')
 
 
-@register_method('dynhp', check=check)
+@register_method('dynhp', check=check, later_defaults={'cost_unit': 'params'})
 def dynhp(run: Run) -> dict:
   cfg = run.config.dynhp
   run.lr_scaling = cfg.lr_scaling
@@ -85,6 +87,7 @@ def dynhp(run: Run) -> dict:
       'final_step_bytes_ratio': run.step_bytes() / dense_bytes, 'batch_size_final': run.batch_size,
       'num_prunes': run.notes.get('num_prunes', 0), 'score': cfg.score, 'scope': cfg.scope,
       'batch_sizing': bool(cfg.batch_sizing), 'lr_scaling': cfg.lr_scaling, 'cost_aware': bool(cfg.cost_aware),
+      'cost_unit': cfg.get('cost_unit', 'params'),
       'units_final': {name: len(kept) for name, kept in run.keep.items()},
   })
 
@@ -150,7 +153,9 @@ def units_to_keep(run: Run, cfg, target_params: int) -> dict[str, np.ndarray] | 
   scores = structure.model_scores(run.model(), groups, cfg.score, batches, seed=run.phase_steps())
   params_after = param_counter(run)
   costs = None
-  if cfg.cost_aware:  # parameters a unit of each group takes with it (its in- and out-weights, bias...)
+  if cfg.cost_aware and cfg.get('cost_unit', 'params') == 'step_bytes':
+    costs = step_bytes_per_unit(run, groups)
+  elif cfg.cost_aware:  # parameters a unit of each group takes with it (its in- and out-weights, bias...)
     total = params_after({})
     costs = {g.name: total - params_after({g.name: np.arange(1, g.size)}) for g in groups if g.size > 1}
   order = removal_order(groups, scores, cfg.min_units, _global_key(cfg.scope, costs))
@@ -167,6 +172,24 @@ def units_to_keep(run: Run, cfg, target_params: int) -> dict[str, np.ndarray] | 
       if params_after(complement(groups, removed + [unit])) >= target_params:
         removed = removed + [unit]
   return complement(groups, removed) if removed else None
+
+
+def step_bytes_per_unit(run: Run, groups, share: float = 0.25) -> dict[str, float]:
+  """Per group, the compiled bytes of one training step (at the current batch) freed per unit removed: XLA's
+  analysis of the current step against the step with ``share`` of that group's units gone (at least one),
+  so a convolution's activation maps and their gradients count, not only its weights."""
+  full = run.step_bytes()
+  costs = {}
+  for g in groups:
+    if g.size <= 1:
+      continue
+    removed = max(1, int(g.size * share))
+    shrunk = structure.shrink(run.model(), {g.name: np.arange(removed, g.size)}, groups)
+    defs, params, model_state = split_model(shrunk)
+    state = jax.eval_shape(lambda: init_train_state(params, model_state, run.optimizer, run.config.seed))
+    freed = full - update_step_bytes(defs, run.optimizer, state, run.batch_size, run.splits.input_shape, run.loss)
+    costs[g.name] = max(freed, 1) / removed
+  return costs
 
 
 def _global_key(scope: str, costs=None):

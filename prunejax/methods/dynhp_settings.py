@@ -21,7 +21,10 @@ class DynHPSettings(Settings):
   score: str = setting('contribution', 'unit importance: a structured criterion', choices=structure.ALL_CRITERIA)
   scope: str = setting('global', "global (scores / their layer's mean) | layerwise (rank within the layer)",
                        choices=('global', 'layerwise'))
-  cost_aware: bool = setting(True, 'global: rank by importance per parameter a unit takes with it')
+  cost_aware: bool = setting(True, 'global: rank by importance per unit of cost_unit a unit takes with it')
+  cost_unit: str = setting('params', "params (a unit's weights) | step_bytes (the training step's compiled bytes "
+                                     'it frees, activations and their gradients included: XLA, one compile per '
+                                     'layer per prune)', choices=('params', 'step_bytes'))
   min_units: int = setting(4, 'units every layer keeps', low=1)
   score_examples: int = setting(1024, 'examples for the data scores (taylor, mean_activation)', low=1)
   batch_sizing: bool = setting(True, "after each prune, the largest batch whose step fits the budget")

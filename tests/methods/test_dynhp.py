@@ -128,3 +128,19 @@ def test_dynhp_hard_prunes_a_transformer_heads_and_mlp_units_included(dynhp_conf
   assert attention.qkv_features == heads * attention.head_dim
   assert heads + units.get('encoder/blocks/0/mlp_in/kernel', 32) < 4 + 32  # heads or MLP units went
   assert np.isfinite(summary['test_loss'])
+
+
+def test_a_step_bytes_cost_counts_a_convolutions_activation_maps(dynhp_config, tmp_path):
+  """With cost_unit='step_bytes' a unit's cost is the compiled step bytes it frees: for a convolution that
+  is mostly its activation maps and their gradients, many times what its weights, gradients and momenta
+  hold."""
+  dynhp_config.model = 'small_cnn'
+  run = Run(dynhp_config, tmp_path)
+  groups = [g for g in run.groups() if g.prunable]
+  freed = dynhp_lib.step_bytes_per_unit(run, groups)
+  count = dynhp_lib.param_counter(run)
+  total = count({})
+  weights = {g.name: total - count({g.name: np.arange(1, g.size)}) for g in groups}
+  conv = next(g.name for g in groups if g.name.startswith('conv'))
+  assert freed[conv] > 10 * 3 * 4 * weights[conv]  # float32 weights, gradients and momenta
+  assert set(freed) == {g.name for g in groups if g.size > 1}
