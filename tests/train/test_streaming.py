@@ -32,10 +32,11 @@ def test_streaming_and_device_pipelines_train_the_same_run(tiny_config, tmp_path
 
 def test_streaming_dynhp_with_shrinks_batch_changes_and_data_scores_matches_device(tmp_path):
   config = runpy.run_path(str(REPO / 'configs' / 'dynhp_lenet300_fashion_mnist.py'))['get_config']()
-  config.update(dataset='synthetic_images', batch_size=32, num_epochs=3, progress_bar=False, download=False,
+  config.update(dataset='synthetic_images', batch_size=32, num_epochs=2, progress_bar=False, download=False,
                 plots=False, checkpoint_every_steps=1000)
-  config.dynhp.update(begin_step=10, prune_every=10, rate=0.15, max_batch_size=256, score='taylor',
-                      score_examples=64)  # taylor: scored on batches of the streamed split
+  # Two prunes (at steps 10 and 25 of batch 32), the batch grows after each; taylor: scored on streamed batches.
+  config.dynhp.update(begin_step=10, prune_every=15, rate=0.3, target_compression=2.0, max_batch_size=256,
+                      score='taylor', score_examples=64)
   for pipeline in ('device', 'streaming'):
     config.input_pipeline = pipeline
     summary = train_and_evaluate(config, tmp_path / pipeline)
