@@ -13,7 +13,8 @@ def test_a_masked_adam_run_shrinks_and_keeps_training():
   x, y = jax.random.normal(jax.random.PRNGKey(0), (8, 8, 8, 1)), jnp.arange(8) % 10
   groups = structure.trace_groups(model, x[:1])
   defs, params, model_state = train.split_model(model)
-  masks = core.masks_global(core.magnitude(params), core.select_leaves(params), 0.5)
+  selected = core.select_leaves(params)  # jitted: eagerly, each operation of the search compiles on its own
+  masks = jax.jit(lambda p: core.masks_global(core.magnitude(p), selected, 0.5))(params)
   tx = core.masked_update(optax.adam(1e-2), masks)
   state = train.init_train_state(params, model_state, tx, seed=0)
   step = jax.jit(train.make_update_step(defs, tx))
