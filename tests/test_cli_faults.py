@@ -43,7 +43,8 @@ def mounted(*args):
 
 
 def test_ctrl_c_inside_saves_is_one_line_and_resumes_identically(tmp_path):
-  overrides = ('--config.num_epochs=1', '--config.checkpoint_every_steps=1')  # saving nearly all the time
+  # Saving nearly all the time; batch 64: 20 steps, 20 saves (each save is most of a step's time).
+  overrides = ('--config.num_epochs=1', '--config.checkpoint_every_steps=1', '--config.batch_size=64')
   clean = finished(tmp_path / 'clean', *overrides)
   workdir = tmp_path / 'interrupted'
   # Ctrl-C as on a terminal: a suite started in the background (``cmd &`` in a script) hands its children
