@@ -18,8 +18,8 @@ import tempfile
 from prunejax.train import Run
 assert jax.device_count() == 4, jax.devices()
 config = runpy.run_path('configs/smoke.py')['get_config']()
-config.dataset, config.model, config.batch_size, config.download = 'synthetic_images', 'resnet20', 32, False
-config.model_kwargs.width = 4  # BatchNorm statistics must agree across devices too
+config.dataset, config.model, config.batch_size, config.download = 'synthetic_images', 'vgg11', 32, False
+config.model_kwargs.width = 0.125  # 8 Conv-BN layers: BatchNorm statistics must agree across devices too
 results = {}
 for devices in (1, 4):
   config.num_devices = devices
