@@ -1,3 +1,5 @@
+import functools
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -45,15 +47,21 @@ def random_keep(groups, seed, fraction=0.5):
           for g in groups if g.prunable}
 
 
+@functools.partial(jax.jit, static_argnums=0)
+def evaluate(graphdef, variables, x):
+  """The network's eval-mode logits, one compile per network (eagerly, each layer's operations compile on
+  their own for every new channel count)."""
+  return nnx.merge(graphdef, variables)(x)
+
+
 def check_function_preserved(model, shape, keep_fn):
   x = jax.random.normal(jax.random.PRNGKey(3), (2,) + shape)
   groups = structure.trace_groups(model, x)
   keep = keep_fn(groups)
   shrunk = structure.shrink(model, keep)
   graphdef, variables = structure.eval_split(model)
-  reference = nnx.merge(graphdef, structure.zero_channels(variables, structure.make_plan(groups, keep, variables)))
-  shrunk.eval()
-  expected, got = reference(x), shrunk(x)
+  zeroed = structure.zero_channels(variables, structure.make_plan(groups, keep, variables))
+  expected, got = evaluate(graphdef, zeroed, x), evaluate(*structure.eval_split(shrunk), x)
   np.testing.assert_allclose(got, expected, rtol=2e-4, atol=2e-4)
   before = sum(v.size for v in jax.tree.leaves(nnx.state(model, nnx.Param)))
   after = sum(v.size for v in jax.tree.leaves(nnx.state(shrunk, nnx.Param)))
