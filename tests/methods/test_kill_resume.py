@@ -19,8 +19,9 @@ COMMON = ['--config.dataset=synthetic_images', '--config.batch_size=32', '--conf
           '--config.download=False']
 COMMANDS = {
     'dense': ['configs/smoke.py', '--config.num_epochs=40', '--config.checkpoint_every_steps=50'],
-    # Prunes every 10 steps (a checkpoint after each) and grows the batch: kills land around them.
-    'dynhp': ['configs/dynhp_lenet300_fashion_mnist.py', '--config.num_epochs=6',
+    # Prunes every 10 steps (a checkpoint after each; 5 prunes in 4 epochs) and grows the batch: kills land
+    # around them.
+    'dynhp': ['configs/dynhp_lenet300_fashion_mnist.py', '--config.num_epochs=4',
               '--config.checkpoint_every_steps=1000', '--config.dynhp.begin_step=10',
               '--config.dynhp.prune_every=10', '--config.dynhp.rate=0.15', '--config.dynhp.max_batch_size=256'],
 }
