@@ -248,6 +248,9 @@ def main(argv):
   started = time.perf_counter()
   report = {'backend': jax.default_backend(), 'device_kind': jax.devices()[0].device_kind,
             'devices': len(jax.devices()), 'jax': jax.__version__, 'small': _SMALL.value}
+  if _SMALL.value:  # the checks too reuse the executables earlier runs compiled (the runs' own default)
+    from prunejax.train import compile_cache  # pylint: disable=g-import-not-at-top
+    compile_cache.enable()
   report['checks'] = run_checks(_SMALL.value)
   with tempfile.TemporaryDirectory(prefix='prunejax_accelerator_check_') as scratch:
     root = pathlib.Path(_WORKDIR.value or scratch)

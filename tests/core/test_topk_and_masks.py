@@ -24,8 +24,7 @@ def random_tree(seed, leaf_shapes, ties=False):
 def test_global_masks_keep_exactly_the_target_count(seed, leaf_shapes, sparsity, ties):
   params = random_tree(seed, leaf_shapes, ties)
   selected = core.select_leaves(params, exclude='')
-  # Jitted: one compile per drawn tree, not one per operation and shape (eager calls are tested below).
-  masks = jax.jit(lambda scores: core.masks_global(scores, selected, sparsity))(core.magnitude(params))
+  masks = core.masks_global(core.magnitude(params), selected, sparsity)
   total = sum(x.size for x in jax.tree.leaves(params) if x.ndim == 2)
   kept = sum(int(m.sum()) for m in jax.tree.leaves(masks))
   assert kept == round((1 - sparsity) * total)
@@ -43,7 +42,7 @@ def test_layerwise_masks_keep_each_layers_count(seed, leaf_shapes, sparsity, dis
   params = random_tree(seed, leaf_shapes, ties=True)
   selected = core.select_leaves(params, exclude='')
   densities = core.layer_densities(params, selected, sparsity, distribution)
-  masks = jax.jit(lambda scores: core.masks_layerwise(scores, densities))(core.magnitude(params))  # (as above)
+  masks = core.masks_layerwise(core.magnitude(params), densities)
   for name in params:
     d, m = densities[name]['kernel'], masks[name]['kernel']
     assert int(m.sum()) == round(d * m.size)
