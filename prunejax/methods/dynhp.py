@@ -194,7 +194,7 @@ def step_bytes_per_unit(run: Run, groups, share: float = 0.25) -> dict[str, floa
 
 def _global_key(scope: str, costs=None):
   """A group's units placed in the global order: by score over the group's mean (``global``; with
-  ``costs``, parameters per unit of each group, by importance per parameter freed), or by rank within the
+  ``costs``, the cost one unit of each group frees, by importance per cost freed), or by rank within the
   group (``layerwise``)."""
   def key(g, s):
     if scope != 'global':

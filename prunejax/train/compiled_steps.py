@@ -43,7 +43,7 @@ class CompiledSteps:
       return {}
     return {'in_shardings': (sharding.replicated(mesh),) * replicated_arguments + (sharding.batch_sharded(mesh),)}
 
-  def train_step(self, defs: ModelDefs, state: TrainState, batch_size: int, view: data_lib.View,
+  def train_step(self, defs: ModelDefs, batch_size: int, view: data_lib.View,
                  optimizer: optax.GradientTransformation, make_learning_rate: Callable[[], Callable],
                  schedule_key: tuple, loss: Loss) -> tuple[Callable, Callable]:
     """(the jitted, donating train step, ``prime``): the step stores the next step's learning rate in

@@ -401,7 +401,7 @@ class Run:
     """(the current network's jitted train step for ``view`` at the current batch size, ``prime``), cached:
     the step uses the learning rate the state holds and stores the next; ``prime(state)`` sets the first."""
     view = self.add_view(view or self.default_view)
-    return self.compiled.train_step(self.defs, self.state, self.batch_size, view, self.optimizer,
+    return self.compiled.train_step(self.defs, self.batch_size, view, self.optimizer,
                                     self._learning_rate_at, (id(self.learning_rate), self.lr_scaling),
                                     self.loss)
 
