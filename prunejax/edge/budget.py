@@ -13,7 +13,9 @@ def largest_batch_within(budget_bytes: int, bytes_at: Callable[[int], int], mult
   ``bytes_at`` is e.g. the compiled bytes of one training step (``train.update_step_bytes``), assumed
   non-decreasing in the batch size. Each call is a compile, so the search uses few: secant steps on the
   nearly affine cost from ``hint`` (a batch near the answer, e.g. the current one) and twice it, then a
-  check of the neighbour and, only if the cost bends, bisection.
+  check of the neighbour and, only if the cost bends, bisection. The neighbour is not compiled where the
+  line through the other probes, checked against the answer's own bytes, puts it over the budget by more
+  than the line's error there (an affine cost: ResNet-20's step, exact to an alignment).
   """
   seen: dict[int, int] = {}
   top = max(limit // multiple, 1)
@@ -44,7 +46,9 @@ def largest_batch_within(budget_bytes: int, bytes_at: Callable[[int], int], mult
   low = max(u for u in seen if seen[u] <= budget_bytes)
   high = min((u for u in seen if u > low and seen[u] > budget_bytes), default=None)
   if low < top and high != low + 1:  # the secant's answer is usually exact: check its neighbour
-    if fits(low + 1):
+    if _line_puts_over(seen, low, budget_bytes):
+      high = low + 1
+    elif fits(low + 1):
       low, high = low + 1, (high if high is not None and high > low + 1 else None)
     else:
       high = low + 1
@@ -62,3 +66,18 @@ def largest_batch_within(budget_bytes: int, bytes_at: Callable[[int], int], mult
     else:
       high = middle
   return low * multiple
+
+
+ALIGNMENT_BYTES = 64  # XLA pads buffers to this: an affine cost's probes may stray from the line by it
+
+
+def _line_puts_over(seen: dict[int, int], low: int, budget_bytes: int) -> bool:
+  """Whether ``low + 1`` is over the budget by the line through the probes other than ``low`` (the outermost
+  two), by more than that line's error at ``low`` (measured: ``seen[low]`` is a compile) plus an alignment."""
+  others = sorted(u for u in seen if u != low)
+  if len(others) < 2:
+    return False
+  first, last = others[0], others[-1]
+  slope = (seen[last] - seen[first]) / (last - first)
+  error = abs(seen[low] - (seen[first] + slope * (low - first))) + ALIGNMENT_BYTES
+  return slope > 0 and seen[low] + slope - budget_bytes > error

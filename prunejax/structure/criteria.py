@@ -26,14 +26,34 @@ MEMBERS = ('producers', 'consumers', 'bn_scale', 'all')
 
 def channel_scores(element_scores, groups: list[Group], members: str = 'producers',
                    reduce: str = 'sum') -> dict[str, np.ndarray]:
-  """Per group, per channel: ``reduce`` ('sum' or 'mean') of the element scores in its slices.
+  """Per group, per channel: ``reduce`` ('sum' or 'mean') of the element scores in its slices."""
+  return channel_scores_of(element_scores, groups, (members,), reduce)[members]
 
-  One jitted computation on the scores' device (segment sums over each member axis); only the
-  per-channel results come back to the host.
-  """
+
+def channel_scores_of(element_scores, groups: list[Group], member_sets: tuple[str, ...],
+                      reduce: str = 'sum') -> dict[str, dict[str, np.ndarray]]:
+  """``channel_scores`` for several member sets at once (``{members: {group: scores}}``): one jitted
+  computation on the scores' device (segment sums over each member axis: a new network shape, as after a
+  DynHP prune, costs one compile), and only the per-channel results come back to the host."""
+  leaves = dict(zip(jax.tree.leaves(leaf_paths(element_scores)), jax.tree.leaves(element_scores)))
+  layouts, owners, names = [], [], []
+  for members in member_sets:
+    layout, member_owners, member_names = _layout(leaves, groups, members)
+    layouts.append(layout)
+    owners.append(member_owners)
+    names.append(member_names)
+  needed = {path for layout in layouts for _, parts in layout for path, _ in parts}
+  sums = jax.device_get(_channel_sums({p: leaves[p] for p in needed}, owners, tuple(layouts)))
+  return {members: {name: np.asarray(total / np.maximum(count, 1) if reduce == 'mean' else total, np.float64)
+                    for name, (total, count) in zip(member_names, member_sums)}
+          for members, member_names, member_sums in zip(member_sets, names, sums)}
+
+
+def _layout(leaves, groups: list[Group], members: str):
+  """(layout: per group (size, ((path, axis), ...)), owners: per group the channel of each index along each
+  member's axis, names) of the member slices ``members`` picks."""
   if members not in MEMBERS:
     raise PrunejaxError(f'members={members!r} must be one of {MEMBERS}.')
-  leaves = dict(zip(jax.tree.leaves(leaf_paths(element_scores)), jax.tree.leaves(element_scores)))
   layout, owners, names = [], [], []
   for group in groups:
     parts, group_owners = [], []
@@ -49,24 +69,24 @@ def channel_scores(element_scores, groups: list[Group], members: str = 'producer
       layout.append((group.size, tuple(parts)))
       owners.append(group_owners)
       names.append(group.name)
-  needed = {path for _, parts in layout for path, _ in parts}
-  sums = jax.device_get(_channel_sums({p: leaves[p] for p in needed}, owners, tuple(layout)))
-  return {name: np.asarray(total / np.maximum(count, 1) if reduce == 'mean' else total, np.float64)
-          for name, (total, count) in zip(names, sums)}
+  return tuple(layout), owners, names
 
 
 @functools.partial(jax.jit, static_argnums=2)
-def _channel_sums(leaves, owners, layout):
+def _channel_sums(leaves, owners, layouts):
   out = []
-  for (size, parts), group_owners in zip(layout, owners):
-    total, count = jnp.zeros(size + 1), jnp.zeros(size + 1)
-    for (path, axis), owner in zip(parts, group_owners):
-      leaf = jnp.moveaxis(leaves[path], axis, 0)
-      per_index = leaf.reshape(leaf.shape[0], -1).astype(jnp.float32).sum(1)
-      total += jax.ops.segment_sum(per_index, owner, size + 1)
-      count += jax.ops.segment_sum(jnp.full(leaf.shape[0], leaf.size // max(leaf.shape[0], 1), jnp.float32),
-                                   owner, size + 1)
-    out.append((total[:size], count[:size]))
+  for layout, layout_owners in zip(layouts, owners):
+    sums = []
+    for (size, parts), group_owners in zip(layout, layout_owners):
+      total, count = jnp.zeros(size + 1), jnp.zeros(size + 1)
+      for (path, axis), owner in zip(parts, group_owners):
+        leaf = jnp.moveaxis(leaves[path], axis, 0)
+        per_index = leaf.reshape(leaf.shape[0], -1).astype(jnp.float32).sum(1)
+        total += jax.ops.segment_sum(per_index, owner, size + 1)
+        count += jax.ops.segment_sum(jnp.full(leaf.shape[0], leaf.size // max(leaf.shape[0], 1), jnp.float32),
+                                     owner, size + 1)
+      sums.append((total[:size], count[:size]))
+    out.append(sums)
   return out
 
 
@@ -76,11 +96,12 @@ def criterion_scores(variables, groups: list[Group], criterion: str) -> dict[str
   if criterion not in CRITERIA:
     raise PrunejaxError(f'unknown structured criterion {criterion!r}; choose one of {CRITERIA}.')
   if criterion in ('l2', 'contribution'):
-    squares = jax.tree.map(jnp.square, variables)
-    incoming = {k: np.sqrt(v) for k, v in channel_scores(squares, groups, 'producers').items()}
+    member_sets = ('producers',) if criterion == 'l2' else ('producers', 'consumers')
+    sums = channel_scores_of(jax.tree.map(jnp.square, variables), groups, member_sets, 'sum')
+    incoming = {k: np.sqrt(v) for k, v in sums['producers'].items()}
     if criterion == 'l2':
       return incoming
-    outgoing = channel_scores(squares, groups, 'consumers')
+    outgoing = sums['consumers']
     return {k: v * np.sqrt(outgoing[k]) if k in outgoing else v for k, v in incoming.items()}
   if criterion == 'bn_scale':
     return channel_scores(jax.tree.map(jnp.abs, variables), groups, 'bn_scale', 'mean')

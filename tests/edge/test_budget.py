@@ -18,6 +18,22 @@ def test_largest_batch_is_the_last_that_fits(fixed, per_example, budget, multipl
   assert batch % multiple == 0 and bytes_at(batch) <= budget < bytes_at(batch + multiple)
 
 
+def test_an_affine_cost_is_not_probed_past_the_answer():
+  """Two probes give the line, the third (the answer) checks it; the neighbour is the line's to judge."""
+  calls = []
+  bytes_at = lambda b: calls.append(b) or 10_000_000 + 180_000 * b + (b % 4) * 16  # step bytes, padded
+  batch = edge.largest_batch_within(40_000_000, bytes_at, hint=128)
+  assert calls == [128, 256, 166] and batch == 166
+  assert bytes_at(166) <= 40_000_000 < bytes_at(167)
+
+
+def test_a_cost_that_bends_at_the_answer_still_has_its_neighbour_probed():
+  calls = []
+  bytes_at = lambda b: calls.append(b) or 10_000_000 + 180_000 * b + (400_000 if b > 150 else 0)
+  batch = edge.largest_batch_within(40_000_000, bytes_at, hint=128)
+  assert bytes_at(batch) <= 40_000_000 < bytes_at(batch + 1)
+
+
 def test_a_budget_too_small_for_any_batch_is_a_clear_error():
   with pytest.raises(PrunejaxError, match='even a batch of 8 needs 108 bytes, over the budget of 50'):
     edge.largest_batch_within(50, lambda b: 100 + b, multiple=8)
