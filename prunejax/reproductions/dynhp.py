@@ -27,6 +27,13 @@ MODES = {
 }
 STEPS_PER_EPOCH = 421  # Fashion-MNIST: 54,000 training examples (10% validation) / batch 128
 VARIANTS = ('dense', 'dynhp', 'dynhp_fixed_batch', 'small_dense', 'magnitude')
+# Convolutional models also run DynHP (fixed batch) with the memory-aware unit cost: there the early
+# layers' activation maps, not the weights, hold the training step's memory.
+STEP_BYTES_MODELS = ('lenet5',)
+
+
+def variants(model: str) -> tuple[str, ...]:
+  return VARIANTS + (('dynhp_step_bytes',) if model in STEP_BYTES_MODELS else ())
 
 
 def run_config(model: str, method: str, mode: dict) -> ml_collections.ConfigDict:
@@ -40,13 +47,14 @@ def run_config(model: str, method: str, mode: dict) -> ml_collections.ConfigDict
 
 
 def grid(root: pathlib.Path, model: str, compression: float, mode: dict) -> list[Entry]:
-  """The five runs of one (model, compression); the dense run is shared across compressions."""
+  """The runs of one (model, compression), one per variant; the dense run is shared across compressions."""
   tag = f'{model}_{compression:g}x'
 
-  def dynhp(sizing):
+  def dynhp(sizing, cost_unit='params'):
     def make(_):
       config = run_config(model, 'dynhp', mode)
       config.dynhp.target_compression, config.dynhp.batch_sizing = compression, sizing
+      config.dynhp.cost_unit = cost_unit
       return config
     return make
 
@@ -66,7 +74,8 @@ def grid(root: pathlib.Path, model: str, compression: float, mode: dict) -> list
 
   return [Entry(f'dense_{model}', lambda _: run_config(model, 'dense', mode)),
           Entry(f'dynhp_{tag}', dynhp(True)), Entry(f'dynhp_fixed_batch_{tag}', dynhp(False)),
-          Entry(f'small_dense_{tag}', small_dense), Entry(f'magnitude_{tag}', magnitude)]
+          Entry(f'small_dense_{tag}', small_dense), Entry(f'magnitude_{tag}', magnitude)] + (
+              [Entry(f'dynhp_step_bytes_{tag}', dynhp(False, 'step_bytes'))] if model in STEP_BYTES_MODELS else [])
 
 
 def sparsity_leaving(config: ml_collections.ConfigDict, target_params: int) -> float:
@@ -93,7 +102,7 @@ def rows(root: pathlib.Path, summaries: dict[str, dict], model: str, tag: str) -
   """Table rows of one (model, compression), every ratio against the dense run of the same model."""
   dense = summaries[f'dense_{model}']
   out = []
-  for variant in VARIANTS:
+  for variant in variants(model):
     name = f'dense_{model}' if variant == 'dense' else f'{variant}_{tag}'
     s = summaries[name]
     latency = ({'speedup_b1': 1.0, 'speedup_b64': 1.0} if variant == 'dense' else paired_latency(
@@ -151,9 +160,9 @@ def reproduce(root: pathlib.Path, quick: bool, ablation: bool | None = None) -> 
       tag = f'{model}_{compression:g}x'
       entries = [e for e in grid(root, model, compression, mode) if e.name not in summaries]
       summaries.update(run_grid(root, entries, summaries))
-      names = [f'dense_{model}'] + [f'{v}_{tag}' for v in VARIANTS[1:]]
+      names = [f'dense_{model}'] + [f'{v}_{tag}' for v in variants(model)[1:]]
       plots = plot_runs([root / n for n in names], root / 'plots' / tag, x='examples_seen',
-                        labels=list(VARIANTS))
+                        labels=list(variants(model)))
       figures = '\n'.join(f'![{p.stem}](plots/{tag}/{p.name})' for p in plots)
       dynhp_summary = summaries[f'dynhp_{tag}']
       sections.append(f'### {model}, target compression {compression:g}x\n\n'
@@ -176,7 +185,8 @@ HEADER = """# DynHP reproduction (prunejax, {mode} mode)
 Our **reconstruction** of DynHP (Valerio et al. 2020; its algorithm is not public: see
 prunejax/methods/dynhp.py). Fashion-MNIST, epochs {epochs}; DynHP prunes from {begin} epochs, every
 {every} steps of batch 128, 20% of the remaining units by the contribution score ‖in‖·‖out‖, to
-the target parameter count. vit_tiny's units are attention heads, head dims, MLP hidden units and the
+the target parameter count (cost-aware: per parameter a unit frees; `dynhp_step_bytes`, on
+convolutional models, per byte of the training step it frees, at a fixed batch). vit_tiny's units are attention heads, head dims, MLP hidden units and the
 residual stream (its recipe: AdamW 1e-3, one warm-up epoch; configs/dynhp_vit_tiny_fashion_mnist.py). Every ratio is against the dense run of the same model: step bytes are
 XLA's compiled bytes of one training step (peak and mean over the examples trained; the budget of
 batch sizing is the dense step at batch 128), wall time is training time, FLOPs of one forward pass,
