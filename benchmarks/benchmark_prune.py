@@ -1,11 +1,14 @@
 """What one DynHP hard prune costs, by part, on a real training run: scoring and selecting the units,
 shrinking params + BatchNorm statistics + optimizer state, the batch-size search (compiles of the
 step's memory analysis), and the first step at the new shape (its compile). Median of --prunes prunes,
-each removing --rate of the remaining units; the dense step's time is the baseline in the same run.
+each removing --rate of the remaining units; the dense step's time is the baseline in the same run. The
+compilation cache is a fresh directory: the shapes repeat from one benchmark run to the next, a real
+run's prunes meet new ones.
 
 python benchmarks/benchmark_prune.py [--models lenet5,resnet20] [--prunes 3] [--rate 0.2]
 """
 
+import os
 import runpy
 import tempfile
 import time
@@ -16,7 +19,7 @@ from absl import app, flags, logging
 
 from prunejax.methods import dynhp
 from prunejax.report import summary_table, write_rows
-from prunejax.train import Run
+from prunejax.train import Run, compile_cache
 import results_file  # benchmarks/results_file.py: this script's section of RESULTS.md
 
 _MODELS = flags.DEFINE_list('models', ['lenet5', 'resnet20'], 'Registry models (Fashion-MNIST inputs).')
@@ -59,6 +62,7 @@ def measure(model: str) -> dict:
 
 def main(argv):
   del argv
+  os.environ[compile_cache.ENV] = tempfile.mkdtemp(prefix='benchmark_prune_cache_')
   logging.set_verbosity(logging.WARNING)
   rows = [measure(model) for model in _MODELS.value]
   columns = [('model', 'model', '{}'), ('dense_step_s', 'dense step s', '{:.3f}'),
