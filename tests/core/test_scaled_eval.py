@@ -7,7 +7,7 @@ import pytest
 from flax import nnx
 
 from prunejax import core
-from prunejax.models import create_model
+from prunejax.models.resnet import CifarResNet
 from prunejax.train import split_model
 
 
@@ -62,7 +62,9 @@ def test_synflow_scores_are_the_float64_scores_times_one_power_of_two():
 
 
 def test_on_a_registry_resnet_with_batchnorm_scaled_and_float64_rank_alike():
-  defs, params, model_state = split_model(create_model('resnet20', (8, 8, 1), 10, 0, width=4))
+  # The registry's ResNet class at depth 8: every block kind of ResNet-20 (BatchNorm, residual adds,
+  # projection shortcuts), a third of the layers to compile.
+  defs, params, model_state = split_model(CifarResNet((8, 8, 1), 10, depth=8, width=4, rngs=nnx.Rngs(0)))
   forward = lambda p, x: nnx.merge(defs.eval, p, model_state, copy=True)(x)
   scores = lambda precision: jax.jit(lambda p: core.synflow_scores(forward, p, (8, 8, 1), precision))(params)
   scaled = scores('scaled_float32')
