@@ -62,9 +62,10 @@ def measure(model: str) -> dict:
 
 def main(argv):
   del argv
-  os.environ[compile_cache.ENV] = tempfile.mkdtemp(prefix='benchmark_prune_cache_')
   logging.set_verbosity(logging.WARNING)
-  rows = [measure(model) for model in _MODELS.value]
+  with tempfile.TemporaryDirectory(prefix='benchmark_prune_cache_') as cache:
+    os.environ[compile_cache.ENV] = cache
+    rows = [measure(model) for model in _MODELS.value]
   columns = [('model', 'model', '{}'), ('dense_step_s', 'dense step s', '{:.3f}'),
              ('select_s', 'score+select s', '{:.2f}'), ('shrink_s', 'shrink s', '{:.2f}'),
              ('batch_search_s', 'batch search s', '{:.2f}'), ('first_step_s', 'first step s', '{:.2f}'),

@@ -5,17 +5,23 @@ from collections.abc import Callable
 
 from prunejax.errors import PrunejaxError
 
+ALIGNMENT_BYTES = 64  # XLA pads buffers to this: an affine cost's probes may stray from the line by it
+
 
 def largest_batch_within(budget_bytes: int, bytes_at: Callable[[int], int], multiple: int = 1,
-                         limit: int = 1 << 16, hint: int | None = None) -> int:
+                         limit: int = 1 << 16, hint: int | None = None, affine: bool = False) -> int:
   """Largest multiple of ``multiple`` (at most ``limit``) with ``bytes_at(batch) <= budget_bytes``.
 
   ``bytes_at`` is e.g. the compiled bytes of one training step (``train.update_step_bytes``), assumed
   non-decreasing in the batch size. Each call is a compile, so the search uses few: secant steps on the
   nearly affine cost from ``hint`` (a batch near the answer, e.g. the current one) and twice it, then a
-  check of the neighbour and, only if the cost bends, bisection. The neighbour is not compiled where the
-  line through the other probes, checked against the answer's own bytes, puts it over the budget by more
-  than the line's error there (an affine cost: ResNet-20's step, exact to an alignment).
+  check of the neighbour and, only if the cost bends, bisection.
+
+  ``affine``: the caller vouches that every extra example adds about the line's slope, with no flat steps
+  (XLA's CPU backend pads no batch dimension: ResNet-20's step is affine to an alignment). The neighbour is
+  then not compiled where the answer's bytes plus the slope of the line through the other probes exceed
+  the budget by more than that line's error at the answer. A backend that pads the batch (a TPU's tiles)
+  has flat steps, where the neighbour may cost what the answer does: leave it False there.
   """
   seen: dict[int, int] = {}
   top = max(limit // multiple, 1)
@@ -46,7 +52,7 @@ def largest_batch_within(budget_bytes: int, bytes_at: Callable[[int], int], mult
   low = max(u for u in seen if seen[u] <= budget_bytes)
   high = min((u for u in seen if u > low and seen[u] > budget_bytes), default=None)
   if low < top and high != low + 1:  # the secant's answer is usually exact: check its neighbour
-    if _line_puts_over(seen, low, budget_bytes):
+    if affine and _line_puts_over(seen, low, budget_bytes):
       high = low + 1
     elif fits(low + 1):
       low, high = low + 1, (high if high is not None and high > low + 1 else None)
@@ -68,12 +74,9 @@ def largest_batch_within(budget_bytes: int, bytes_at: Callable[[int], int], mult
   return low * multiple
 
 
-ALIGNMENT_BYTES = 64  # XLA pads buffers to this: an affine cost's probes may stray from the line by it
-
-
 def _line_puts_over(seen: dict[int, int], low: int, budget_bytes: int) -> bool:
-  """Whether ``low + 1`` is over the budget by the line through the probes other than ``low`` (the outermost
-  two), by more than that line's error at ``low`` (measured: ``seen[low]`` is a compile) plus an alignment."""
+  """Whether ``low + 1`` is over the budget when its cost is ``seen[low]`` plus the slope of the line through
+  the outermost probes other than ``low``, by more than that line's error at ``low`` plus an alignment."""
   others = sorted(u for u in seen if u != low)
   if len(others) < 2:
     return False

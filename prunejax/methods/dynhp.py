@@ -205,7 +205,8 @@ def _global_key(scope: str, costs=None):
 
 
 def largest_batch(run: Run, budget: int, max_batch_size: int) -> int:
-  """The largest batch (a multiple of the device count) whose compiled step fits ``budget``."""
+  """The largest batch (a multiple of the device count) whose compiled step fits ``budget`` (on CPU, where
+  XLA pads no batch dimension, the search trusts a checked line for the answer's neighbour)."""
   limit = min(max_batch_size, len(run.splits.train))
   return edge.largest_batch_within(budget, run.step_bytes, multiple=run.mesh.size, limit=limit,
-                                   hint=run.batch_size)
+                                   hint=run.batch_size, affine=jax.default_backend() == 'cpu')

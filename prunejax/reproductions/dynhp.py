@@ -72,10 +72,10 @@ def grid(root: pathlib.Path, model: str, compression: float, mode: dict) -> list
     pruning.end_step = int(0.6 * config.num_epochs * STEPS_PER_EPOCH)
     return config
 
-  return [Entry(f'dense_{model}', lambda _: run_config(model, 'dense', mode)),
-          Entry(f'dynhp_{tag}', dynhp(True)), Entry(f'dynhp_fixed_batch_{tag}', dynhp(False)),
-          Entry(f'small_dense_{tag}', small_dense), Entry(f'magnitude_{tag}', magnitude)] + (
-              [Entry(f'dynhp_step_bytes_{tag}', dynhp(False, 'step_bytes'))] if model in STEP_BYTES_MODELS else [])
+  makers = {'dense': lambda _: run_config(model, 'dense', mode), 'dynhp': dynhp(True),
+            'dynhp_fixed_batch': dynhp(False), 'small_dense': small_dense, 'magnitude': magnitude,
+            'dynhp_step_bytes': dynhp(False, 'step_bytes')}
+  return [Entry(f'dense_{model}' if v == 'dense' else f'{v}_{tag}', makers[v]) for v in variants(model)]
 
 
 def sparsity_leaving(config: ml_collections.ConfigDict, target_params: int) -> float:

@@ -83,8 +83,8 @@ def _channel_sums(leaves, owners, layouts):
         leaf = jnp.moveaxis(leaves[path], axis, 0)
         per_index = leaf.reshape(leaf.shape[0], -1).astype(jnp.float32).sum(1)
         total += jax.ops.segment_sum(per_index, owner, size + 1)
-        count += jax.ops.segment_sum(jnp.full(leaf.shape[0], leaf.size // max(leaf.shape[0], 1), jnp.float32),
-                                     owner, size + 1)
+        per_index_count = jnp.full(leaf.shape[0], leaf.size // max(leaf.shape[0], 1), jnp.float32)
+        count += jax.ops.segment_sum(per_index_count, owner, size + 1)
       sums.append((total[:size], count[:size]))
     out.append(sums)
   return out

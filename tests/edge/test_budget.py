@@ -22,16 +22,28 @@ def test_an_affine_cost_is_not_probed_past_the_answer():
   """Two probes give the line, the third (the answer) checks it; the neighbour is the line's to judge."""
   calls = []
   bytes_at = lambda b: calls.append(b) or 10_000_000 + 180_000 * b + (b % 4) * 16  # step bytes, padded
-  batch = edge.largest_batch_within(40_000_000, bytes_at, hint=128)
+  batch = edge.largest_batch_within(40_000_000, bytes_at, hint=128, affine=True)
   assert calls == [128, 256, 166] and batch == 166
   assert bytes_at(166) <= 40_000_000 < bytes_at(167)
 
 
-def test_a_cost_that_bends_at_the_answer_still_has_its_neighbour_probed():
+def test_an_answer_off_the_line_has_its_neighbour_probed():
   calls = []
-  bytes_at = lambda b: calls.append(b) or 10_000_000 + 180_000 * b + (400_000 if b > 150 else 0)
-  batch = edge.largest_batch_within(40_000_000, bytes_at, hint=128)
-  assert bytes_at(batch) <= 40_000_000 < bytes_at(batch + 1)
+  # Affine, but 150 KB lower from batch 330 on: the answer lies below the probes' line.
+  bytes_at = lambda b: calls.append(b) or 10_000_000 + 180_000 * b - (150_000 if b >= 330 else 0)
+  batch = edge.largest_batch_within(70_000_000, bytes_at, hint=128, affine=True)
+  assert calls[:4] == [128, 256, 333, 334]  # the line's answer is 150 KB off it: its neighbour is compiled
+  assert batch == 334 and bytes_at(batch) <= 70_000_000 < bytes_at(batch + 1)
+
+
+@pytest.mark.parametrize('hint', [8, 100, 193, 250])
+@pytest.mark.parametrize('budget', [20_000_000, 45_000_000, 79_273_716])
+def test_a_cost_with_flat_steps_gets_the_largest_batch_unless_vouched_affine(hint, budget):
+  """A batch padded to a multiple of 8 (a TPU's tiles): batch b costs what ceil(b / 8) * 8 does, so the
+  line through three probes says nothing of the neighbour; only a caller's ``affine`` skips it."""
+  bytes_at = lambda b: 10_000_000 + 180_000 * 8 * -(-b // 8)
+  batch = edge.largest_batch_within(budget, bytes_at, hint=hint)
+  assert bytes_at(batch) <= budget < bytes_at(batch + 1)
 
 
 def test_a_budget_too_small_for_any_batch_is_a_clear_error():
