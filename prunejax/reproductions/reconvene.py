@@ -4,6 +4,7 @@ counterpart vs dense, the same recipe). Writes REPORT.md with plots.
 """
 
 import functools
+import json
 import math
 import pathlib
 from collections.abc import Sequence
@@ -102,24 +103,30 @@ def accuracy_entries(mode: dict) -> list[Entry]:
 
 
 def pair_entries(model: str, kwargs: dict, scorer: str, k: int, epochs: int, seed: int = 0,
-                 reconvene_fields=None) -> list[Entry]:
+                 reconvene_fields=None, optimizer_fields=None) -> list[Entry]:
   """A UPaI run and its Reconvene counterpart: same scorer, sparsity, recipe and seed (``reconvene_fields``:
-  a rectifier variant, e.g. ``{'min_channels': 32}``, named after it; then only the Reconvene run)."""
-  suffix = ''.join(f'_{_short(key)}{value}' for key, value in (reconvene_fields or {}).items())
+  a rectifier variant, e.g. ``{'min_channels': 32}``, named after it; then only the Reconvene run;
+  ``optimizer_fields``: a recipe variant of both, e.g. ``{'warmup_epochs': 0.5}``, named after it)."""
+  changed = {**(reconvene_fields or {}), **(optimizer_fields or {})}
+  suffix = ''.join(f'_{_short(key)}{value}' for key, value in changed.items())
   suffix += f'_seed{seed}' if seed else ''
 
+  def trained(config):
+    config = recipe(config, epochs)
+    config.optimizer.update(optimizer_fields or {})
+    config.seed = seed
+    return config
+
   def upai(_):
-    config = recipe(reconvene_config(model, scorer, k, True, kwargs), epochs)
+    config = trained(reconvene_config(model, scorer, k, True, kwargs))
     config.method = 'sparse'
     config.pruning.method, config.pruning.sparsity = scorer, sparsity(k)
-    config.seed = seed
     del config['reconvene']
     return config
 
   def reconvene(_):
-    config = recipe(reconvene_config(model, scorer, k, True, kwargs), epochs)
+    config = trained(reconvene_config(model, scorer, k, True, kwargs))
     config.reconvene.update(reconvene_fields or {})
-    config.seed = seed
     return config
 
   tag = _tag(model, kwargs)
@@ -128,7 +135,7 @@ def pair_entries(model: str, kwargs: dict, scorer: str, k: int, epochs: int, see
 
 
 def _short(field: str) -> str:
-  return {'min_channels': 'min'}.get(field, field)
+  return {'min_channels': 'min', 'warmup_epochs': 'warmup'}.get(field, field)
 
 
 # A cell more than 0.5 pp below its UPaI counterpart is re-run with these seeds (is the miss seed noise?),
@@ -158,6 +165,48 @@ def seed_check(root: pathlib.Path, rows: list[dict], model: str, kwargs: dict, e
                 'std_pp': float(np.std(gaps, ddof=1)), 'gaps_wider': ' / '.join(f'{g:+.2f}' for g in gaps_wider),
                 'mean_wider_pp': float(np.mean(gaps_wider)), 'size_wider': runs[wider[0].name]['size_ratio']})
   return out
+
+
+# A cell where UPaI or Reconvene did not train (10 classes: chance is 10%) is re-run, same seed, with a linear
+# learning-rate warm-up: does the recipe's first steps break it? (GraSP's LeNet-5 masks keep weights of one
+# sign in whole layers; without BatchNorm nothing cancels, and the first outputs are large.)
+COLLAPSED = 0.2
+WARMUP = {'warmup_epochs': 0.5}
+
+
+def collapse_check(root: pathlib.Path, rows: list[dict], model: str, kwargs: dict, epochs: int) -> list[dict]:
+  """For each cell where either network stayed at or below ``COLLAPSED`` accuracy: both runs again with
+  ``WARMUP``, and each UPaI run's mean training loss over its first logged window."""
+  out = []
+  for r in rows:
+    if min(r['upai_accuracy'], r['reconvene_accuracy']) > COLLAPSED:
+      continue
+    scorer, k = r['upai'], round(-math.log2(1.0 - r['target_sparsity']))
+    upai, rec = pair_entries(model, kwargs, scorer, k, epochs, optimizer_fields=WARMUP)
+    runs = run_grid(root, [upai, rec])
+    out.append({'upai': scorer, 'target_sparsity': r['target_sparsity'], 'upai_accuracy': r['upai_accuracy'],
+                'reconvene_accuracy': r['reconvene_accuracy'],
+                'first_loss': first_logged_loss(root / pair_entries(model, kwargs, scorer, k, epochs)[0].name),
+                'upai_warm': runs[upai.name]['test_accuracy'], 'reconvene_warm': runs[rec.name]['test_accuracy'],
+                'first_loss_warm': first_logged_loss(root / upai.name)})
+  return out
+
+
+def first_logged_loss(workdir: pathlib.Path) -> float:
+  """The first training loss a run logged (the mean over its first ``log_every_steps`` steps)."""
+  for line in (workdir / 'metrics.jsonl').read_text().splitlines():
+    record = json.loads(line)
+    if 'train_loss' in record:
+      return float(record['train_loss'])
+  return float('nan')
+
+
+COLLAPSE_COLUMNS = (('upai', 'UPaI', '{}'), ('target_sparsity', 'sparsity', '{:.4f}'),
+                    ('upai_accuracy', 'UPaI acc', '{:.2%}'), ('reconvene_accuracy', 'Reconvene acc', '{:.2%}'),
+                    ('first_loss', 'UPaI first logged loss', '{:.2f}'),
+                    ('upai_warm', f'UPaI acc, {WARMUP["warmup_epochs"]}-epoch warm-up', '{:.2%}'),
+                    ('reconvene_warm', 'Reconvene acc, warm-up', '{:.2%}'),
+                    ('first_loss_warm', 'UPaI first logged loss, warm-up', '{:.2f}'))
 
 
 SEED_COLUMNS = (('upai', 'UPaI', '{}'), ('target_sparsity', 'sparsity', '{:.4f}'),
@@ -340,6 +389,11 @@ def reproduce(root: pathlib.Path, quick: bool, ablation: bool | None = None, onl
     figures = '\n'.join(f'![{p.stem}](plots/{p.name})' for p in plots(root, rows, tag))
     sections.append(f'## Accuracy: {tag}, {mode["epochs"]} epochs\n\n{markdown_table(rows, ACCURACY_COLUMNS)}'
                     f'\n\n{figures}')
+    collapsed = collapse_check(root, rows, model, kwargs, mode['epochs'])
+    if collapsed:
+      sections.append(f'### Cells where a network did not train (accuracy at most {COLLAPSED:.0%}), re-run with a '
+                      f'{WARMUP["warmup_epochs"]}-epoch learning-rate warm-up ({tag})\n\n'
+                      + markdown_table(collapsed, COLLAPSE_COLUMNS))
     checked = seed_check(root, rows, model, kwargs, mode['epochs'])
     if checked:
       sections.append(f'### Cells more than {-TARGET_PP} pp below UPaI (both above 20%), re-run with other seeds '
