@@ -66,7 +66,28 @@ def write_summary(run: Run, method: str, extra: dict[str, Any] | None = None,
     summary.update({f'validation_{k}': v for k, v in run.evaluate(None, 'validation').items()})
   if check is not None:
     check(summary)
+  if evaluate and summary['steps'] > 0:
+    _warn_if_not_learned(run, summary)
   return finish(run, summary)
+
+
+# A test loss this close to ln(classes), a uniform guess's, means the outputs no longer depend on the input.
+NOT_LEARNED_SHARE = 0.99
+
+
+def _warn_if_not_learned(run: Run, summary: dict[str, Any]) -> None:
+  """Adds (and prints) a warning when the trained network's test loss is a uniform guess's: a collapsed
+  run (dead ReLUs after an early blow-up) otherwise ends quietly at chance accuracy."""
+  classes = run.splits.num_classes
+  uniform = math.log(classes)
+  if classes < 2 or summary['test_loss'] < NOT_LEARNED_SHARE * uniform:
+    return
+  warning = (f'{run.workdir}: the network did not learn: its test loss {summary["test_loss"]:.4f} is a uniform '
+             f'guess\'s over {classes} classes (ln {classes} = {uniform:.4f}), accuracy '
+             f'{summary["test_accuracy"]:.2%}; lower config.optimizer.learning_rate or set '
+             'config.optimizer.warmup_epochs, and use a new --workdir.')
+  summary['warning'] = '; '.join(filter(None, [summary.get('warning'), warning]))
+  distributed.say(warning, warning=True)
 
 
 def finish(run: Run, summary: dict[str, Any], own_network: bool = True) -> dict[str, Any]:
