@@ -1,6 +1,6 @@
 """What one DynHP hard prune costs, by part, on a real training run: scoring and selecting the units,
 shrinking params + BatchNorm statistics + optimizer state, the batch-size search (compiles of the
-step's memory analysis), and the first step at the new shape (its compile). Median of --prunes prunes,
+step's memory analysis, and how many), and the first step at the new shape (its compile). Median of --prunes prunes,
 each removing --rate of the remaining units; the dense step's time is the baseline in the same run. The
 compilation cache is a fresh directory: the shapes repeat from one benchmark run to the next, a real
 run's prunes meet new ones.
@@ -42,13 +42,16 @@ def measure(model: str) -> dict:
   plan = dynhp._plan(run, config.dynhp)  # pylint: disable=protected-access
   run.train('warm-up', steps=3)
   _, dense_step = timed(lambda: run.train('dense step', steps=10))
-  parts = {'select_s': [], 'shrink_s': [], 'batch_search_s': [], 'first_step_s': [], 'later_step_s': []}
+  parts = {'select_s': [], 'shrink_s': [], 'batch_search_s': [], 'search_compiles': [], 'first_step_s': [],
+           'later_step_s': []}
   for _ in range(_PRUNES.value):
     keep, t = timed(lambda: dynhp.units_to_keep(run, config.dynhp, 1))
     parts['select_s'].append(t)
     parts['shrink_s'].append(timed(lambda: (run.shrink(keep), run.state)[1])[1])
+    probed = len(run.compiled._bytes)  # pylint: disable=protected-access
     batch, t = timed(lambda: dynhp.largest_batch(run, plan['budget_bytes'], config.dynhp.max_batch_size))
     parts['batch_search_s'].append(t)
+    parts['search_compiles'].append(len(run.compiled._bytes) - probed)  # pylint: disable=protected-access
     run.set_batch_size(batch)
     parts['first_step_s'].append(timed(lambda: run.train('after prune', steps=1))[1])
     parts['later_step_s'].append(timed(lambda: run.train('after prune', steps=5))[1] / 5)
@@ -68,7 +71,8 @@ def main(argv):
     rows = [measure(model) for model in _MODELS.value]
   columns = [('model', 'model', '{}'), ('dense_step_s', 'dense step s', '{:.3f}'),
              ('select_s', 'score+select s', '{:.2f}'), ('shrink_s', 'shrink s', '{:.2f}'),
-             ('batch_search_s', 'batch search s', '{:.2f}'), ('first_step_s', 'first step s', '{:.2f}'),
+             ('batch_search_s', 'batch search s', '{:.2f}'), ('search_compiles', 'search compiles', '{:.0f}'),
+             ('first_step_s', 'first step s', '{:.2f}'),
              ('prune_total_s', 'prune total s', '{:.2f}'), ('prune_in_dense_steps', '= dense steps', '{:.0f}'),
              ('compiles', 'step compiles', '{}'), ('shapes', 'distinct shapes', '{}')]
   print(summary_table(rows, columns))
