@@ -163,8 +163,10 @@ def _position_of_tie(flat: list[jax.Array], threshold: jax.Array, index: jax.Arr
   return position
 
 
+@jax.jit
 def top_k_masks(scores: list[jax.Array], k: jax.Array) -> list[jax.Array]:
-  """Boolean masks keeping exactly the k largest scores across all arrays (0 <= k <= total size)."""
+  """Boolean masks keeping exactly the k largest scores across all arrays (0 <= k <= total size). Jitted:
+  called eagerly, its search loops would be traced and compiled again at every call."""
   flat = [s.astype(jnp.float32).ravel() for s in scores]
   k = jnp.asarray(k, jnp.int32)
   threshold, at_least, above = _threshold(flat, jnp.maximum(k, 1))
