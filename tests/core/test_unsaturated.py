@@ -42,7 +42,7 @@ def test_synflow_scores_every_kernel_of_a_relu6_network():
   with jax.enable_x64(True):
     scores = jax.jit(lambda p: core.synflow_scores(forward, p, (8, 8, 1), 'float64'))(params)
   positive = {path for path, s in zip(jax.tree.leaves(core.leaf_paths(params)), jax.tree.leaves(scores))
-              if bool(jnp.any(s > 0))}
+              if np.any(np.asarray(s) > 0)}  # (numpy: no compile per leaf shape)
   assert set(kernels) <= positive, sorted(set(kernels) - positive)[:3]
 
 

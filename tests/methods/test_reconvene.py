@@ -112,7 +112,7 @@ def test_without_reinit_the_produced_network_computes_the_masked_one_with_channe
   assert run.keep, 'nothing was shrunk'
   # The wide equivalent: UPaI masks, lifted on the rectified producers, removed channels zeroed.
   dense_now = {path for path, mask in by_path(core.find_masked_state(run.state.opt_state).masks).items()
-               if mask is not None and bool(jnp.all(mask))}
+               if mask is not None and np.all(np.asarray(mask))}
   wide = jax.tree.map(lambda path, p, m: p if m is None or path in dense_now else jnp.where(m, p, 0),
                       core.leaf_paths(run.initial_params), run.initial_params, upai, is_leaf=lambda x: x is None)
   base = nnx.merge(run.base_defs.eval, wide, train.split_model(run.new_model())[2])
