@@ -89,6 +89,12 @@ def apply_masks(params, masks):
                       is_leaf=_is_none)
 
 
+@jax.jit
+def _zero_counts(params) -> list[jax.Array]:
+  """Zeros in each leaf, in one compiled call (eagerly, each leaf shape compiles its own count)."""
+  return [p.size - jnp.count_nonzero(p) for p in jax.tree.leaves(params)]
+
+
 def sparsity_summary(params, masks) -> dict[str, float]:
   """Measured zeros: per prunable leaf, over prunable leaves, and over all parameters."""
   if not jax.tree.leaves(params):
@@ -97,8 +103,9 @@ def sparsity_summary(params, masks) -> dict[str, float]:
   paths = jax.tree.leaves(leaf_paths(params))
   summary, zeros, size = {}, 0, 0
   all_zeros = all_size = 0
-  for path, m, p in zip(paths, jax.tree.leaves(masks, is_leaf=_is_none), jax.tree.leaves(params)):
-    z = int(p.size - jnp.count_nonzero(p))
+  counts = jax.device_get(_zero_counts(params))
+  for path, m, p, z in zip(paths, jax.tree.leaves(masks, is_leaf=_is_none), jax.tree.leaves(params), counts):
+    z = int(z)
     all_zeros, all_size = all_zeros + z, all_size + p.size
     if m is not None:
       summary[f'sparsity/{path}'] = z / p.size
