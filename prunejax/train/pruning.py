@@ -163,25 +163,27 @@ class Pruning:
   def _synflow_rounds(self, scorer, params, context, with_scores: bool):
     """SynFlow's rounds in one compiled while loop (``scorer.masks``) or driven from the host, one
     compiled round each, as ``synflow_loop`` decides; the same masks either way (tested).
-    With ``with_scores``, the scores of the final masked network."""
-    initial = core.ones_masks(params, self.selected)
+    With ``with_scores``, the scores of the final masked network: in the loop's jitted function (one
+    compile, not two: a second executable costs seconds on VGG-16, and the scores come out the same,
+    tested), or a compiled function of their own when driven from the host."""
     scores_fn = lambda p, m: scorer.scores(core.apply_masks(p, m), context)
-    final = [(scores_fn, (params, initial))] * with_scores
-    with_final = lambda masks, final_scores: {'masks': masks, **(
-        {'scores': final_scores(params, masks)} if with_scores else {})}
     if synflow_loop(self.cfg.synflow_loop, context.forward, params, context.input_shape) == 'xla':
-      all_rounds = lambda p: scorer.masks(p, context, self.selected, self.cfg.sparsity, self.densities)
-      return [(all_rounds, (params,))] + final, lambda rounds, final_scores=None: with_final(
-          rounds(params), final_scores)
-    round_fn = lambda p, m, r: scorer.round(p, m, r, context, self.selected, self.cfg.sparsity, self.densities)
+      def rounds(p):
+        masks = scorer.masks(p, context, self.selected, self.cfg.sparsity, self.densities)
+        return {'masks': masks, **({'scores': scores_fn(p, masks)} if with_scores else {})}
+      return [(rounds, (params,))], lambda compiled: compiled(params)
+    initial = core.ones_masks(params, self.selected)
+    round_fn = lambda p, m, r: scorer.round(p, m, r, context, self.selected, self.cfg.sparsity,
+                                            self.densities)
 
     def run(one_round, final_scores=None):
       masks = initial
       for r in range(scorer.rounds):
         masks = one_round(params, masks, jnp.asarray(r))
-      return with_final(masks, final_scores)
+      return {'masks': masks, **({'scores': final_scores(params, masks)} if with_scores else {})}
 
-    return [(round_fn, (params, initial, jnp.asarray(0)))] + final, run
+    stages = [(round_fn, (params, initial, jnp.asarray(0)))] + [(scores_fn, (params, initial))] * with_scores
+    return stages, run
 
   def summary(self) -> dict[str, float | str]:
     return {'target_sparsity': self.cfg.sparsity, 'pruning_method': self.cfg.method,
