@@ -103,9 +103,8 @@ def sparsity_summary(params, masks) -> dict[str, float]:
   paths = jax.tree.leaves(leaf_paths(params))
   summary, zeros, size = {}, 0, 0
   all_zeros = all_size = 0
-  counts = jax.device_get(_zero_counts(params))
+  counts = [int(z) for z in jax.device_get(_zero_counts(params))]
   for path, m, p, z in zip(paths, jax.tree.leaves(masks, is_leaf=_is_none), jax.tree.leaves(params), counts):
-    z = int(z)
     all_zeros, all_size = all_zeros + z, all_size + p.size
     if m is not None:
       summary[f'sparsity/{path}'] = z / p.size

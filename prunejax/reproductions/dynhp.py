@@ -186,8 +186,8 @@ Our **reconstruction** of DynHP (Valerio et al. 2020; its algorithm is not publi
 prunejax/methods/dynhp.py). Fashion-MNIST, epochs {epochs}; DynHP prunes from {begin} epochs, every
 {every} steps of batch 128, 20% of the remaining units by the contribution score ‖in‖·‖out‖, to
 the target parameter count (cost-aware: per parameter a unit frees; `dynhp_step_bytes`, on
-convolutional models, per byte of the training step it frees, at a fixed batch). vit_tiny's units are attention heads, head dims, MLP hidden units and the
-residual stream (its recipe: AdamW 1e-3, one warm-up epoch; configs/dynhp_vit_tiny_fashion_mnist.py). Every ratio is against the dense run of the same model: step bytes are
+convolutional models, per byte of the training step it frees, at a fixed batch). vit_tiny's units are
+attention heads, head dims, MLP hidden units and the residual stream (its recipe: AdamW 1e-3, one warm-up epoch; configs/dynhp_vit_tiny_fashion_mnist.py). Every ratio is against the dense run of the same model: step bytes are
 XLA's compiled bytes of one training step (peak and mean over the examples trained; the budget of
 batch sizing is the dense step at batch 128), wall time is training time, FLOPs of one forward pass,
 speed-ups are paired latency medians (5 alternating rounds, this machine's CPU). Test error on the
