@@ -80,9 +80,10 @@ def test_a_run_logged_to_a_file_prints_progress_lines(tmp_path):
             '--config.num_epochs=1', '--config.progress_every_seconds=0',  # stdout is a pipe here
             '--config.plots=False')
   assert out.returncode == 0, out.stderr[-2000:]
-  lines = [line for line in out.stdout.splitlines() if line.startswith('train: step ')]
+  lines = [line for line in out.stderr.splitlines() if line.startswith('train: step ')]
   assert lines and all(' epoch ' in l and (' s left' in l or l.endswith('compiling')) for l in lines)
-  assert lines[0].endswith(', compiling') and 'nan' not in out.stdout  # no speed or loss before they exist
+  assert lines[0].endswith(', compiling') and 'nan' not in out.stderr  # no speed or loss before they exist
+  json.loads(out.stdout)  # stdout holds the summary alone: a script can parse it
   assert any(', loss ' in l and ', accuracy ' in l and ' ms/step, ~' in l for l in lines)
 
 

@@ -130,7 +130,7 @@ def _read_cache(name: str, data_path: pathlib.Path) -> DatasetArrays | None:
     return None
   except Exception as e:  # pylint: disable=broad-except  # a damaged cache is re-read from TFDS
     print(f'warning: ignoring the unreadable dataset cache {path} ({type(e).__name__}); reading TFDS',
-          flush=True)
+          file=sys.stderr, flush=True)
     return None
 
 
@@ -147,6 +147,12 @@ def _write_cache(arrays: DatasetArrays, data_path: pathlib.Path) -> None:
     partial.unlink(missing_ok=True)
 
 
+def _prepare(builder, download_config) -> None:
+  """TFDS's download_and_prepare, its progress notes sent to stderr: a command's stdout is its result."""
+  with contextlib.redirect_stdout(sys.stderr):
+    builder.download_and_prepare(download_config=download_config)
+
+
 def _prepared(name: str, data_path: pathlib.Path, manual_path: pathlib.Path, download: bool) -> DatasetArrays:
   try:
     tfds = _import_tfds()
@@ -156,7 +162,7 @@ def _prepared(name: str, data_path: pathlib.Path, manual_path: pathlib.Path, dow
 
   builder = tfds.builder(name, data_dir=str(data_path))
   if name in OWN_BUILDERS and name not in OFFLINE_FALLBACK.values():
-    builder.download_and_prepare(download_config=download_config)  # generated locally, cannot miss
+    _prepare(builder, download_config)  # generated locally, cannot miss
     return _as_arrays(name, builder)
   if builder.is_prepared():
     return _as_arrays(name, builder)
@@ -170,7 +176,7 @@ def _prepared(name: str, data_path: pathlib.Path, manual_path: pathlib.Path, dow
     if unreachable:
       raise _not_found(name, data_path, manual_path, fallback is not None, cause=unreachable, offline=True)
   try:
-    builder.download_and_prepare(download_config=download_config)
+    _prepare(builder, download_config)
   except Exception as e:  # TFDS raises many types (network, checksum, missing manual files).
     damaged_file = _damaged_file_in(e)
     if damaged_file is not None:

@@ -72,4 +72,4 @@ def is_primary() -> bool:
 def say(message: str, warning: bool = False) -> None:
   """A run's status line, printed once: by the primary process (to stderr as ``warning: ...``)."""
   if is_primary():
-    print(f'warning: {message}' if warning else message, file=sys.stderr if warning else sys.stdout, flush=True)
+    print(f'warning: {message}' if warning else message, file=sys.stderr, flush=True)

@@ -3,6 +3,7 @@ soon after the start and then every ``every_seconds``. Speed and time left come 
 last compile: a step that compiles (the first, or the first after a shrink or batch change) would make
 the estimate hours long, so until a compiled step has run the line says ``compiling``."""
 
+import sys
 import time
 
 try:
@@ -75,7 +76,7 @@ class Progress:
       rate = (now - self._since_compile[0]) / counted
       speed = f'{rate * 1e3:.0f} ms/step, ~{max(self.total - steps, 0) * rate:.0f} s left'
     figures = '' if loss is None else f'loss {loss:.3f}, accuracy {accuracy:.3f}, '
-    print(f'{self.label}: step {steps}/~{self.total}, {details}, {figures}{speed}', flush=True)
+    print(f'{self.label}: step {steps}/~{self.total}, {details}, {figures}{speed}', file=sys.stderr, flush=True)
 
   def close(self) -> None:
     self._bar.close()

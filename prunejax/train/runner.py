@@ -20,6 +20,7 @@ import json
 import math
 import os
 import pathlib
+import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -147,7 +148,7 @@ class Run:
     # (a reader of a finished run resumes nothing; the other processes of a run say nothing)
     if self._saved and announce and not self.read_only and distributed.is_primary():
       print(f'{self.workdir}: resuming from step {self._saved["step"]} ({len(self.ops.results)} operations '
-            'done; finished ones are replayed from the checkpoint, not re-run)', flush=True)
+            'done; finished ones are replayed from the checkpoint, not re-run)', file=sys.stderr, flush=True)
 
   # ---- the network and its state -------------------------------------------------------------------
 

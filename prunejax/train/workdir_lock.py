@@ -6,6 +6,7 @@ import contextlib
 import fcntl
 import os
 import pathlib
+import sys
 import time
 
 import jax
@@ -98,7 +99,7 @@ def _acquire(path: pathlib.Path, workdir, wait: bool):
       handle.close()
       raise PrunejaxError(f'{workdir} is in use by {holder}; wait for it to finish or pass another '
                           '--workdir.') from None
-    print(f'{workdir} is in use by {holder}: waiting for it', flush=True)
+    print(f'{workdir} is in use by {holder}: waiting for it', file=sys.stderr, flush=True)
     fcntl.flock(handle, fcntl.LOCK_EX)
   handle.seek(0)
   handle.truncate()

@@ -57,7 +57,7 @@ def test_arrays_are_cached_for_the_next_process_and_a_damaged_cache_is_re_read(t
   np.testing.assert_array_equal(again.test_labels, first.test_labels)
   cache.write_bytes(cache.read_bytes()[:100])  # truncated
   np.testing.assert_array_equal(read().train_images, first.train_images)
-  assert 'ignoring the unreadable dataset cache' in capsys.readouterr().out
+  assert 'ignoring the unreadable dataset cache' in capsys.readouterr().err
 
 
 def test_missing_dataset_error_names_dataset_places_and_both_remedies(tmp_path):

@@ -73,4 +73,4 @@ def test_a_shared_workdir_is_waited_for_and_re_entrant(tmp_path, capsys):
     with workdir_lock(tmp_path):  # the same process again: no deadlock
       pass
   holder.wait()
-  assert waited > 0.5 and 'is in use by process' in capsys.readouterr().out
+  assert waited > 0.5 and 'is in use by process' in capsys.readouterr().err
