@@ -120,13 +120,19 @@ def eval_batches(num_examples: int, batch_size: int):
     yield np.where(valid, indices, 0).astype(np.int32), valid
 
 
+def standardise(pixels: jax.Array, mean, std) -> jax.Array:
+  """Pixels 0–255 as the networks see them: per channel, (pixels / 255 − mean) / std, with the training
+  split's statistics (``Splits.mean``, ``Splits.std``)."""
+  return (pixels.astype(jnp.float32) / 255.0 - mean) / std
+
+
 def gather_batch(images: jax.Array, labels: jax.Array, indices: jax.Array | None, mean: jax.Array,
                  std: jax.Array, key: jax.Array | None = None) -> tuple[jax.Array, jax.Array]:
   """Gathers (``indices`` of a device-resident split; None: ``images``/``labels`` are the batch, as the
   streaming pipeline sends it), normalises and (when ``key`` is given) augments one batch; inside jit."""
   if indices is not None:
     images, labels = images[indices], labels[indices]
-  x = (images.astype(jnp.float32) / 255.0 - mean) / std
+  x = standardise(images, mean, std)
   if key is not None:
     x = random_crop_and_flip(x, key)
   return x, labels

@@ -11,7 +11,6 @@ import sys
 import time
 
 import jax
-import jax.numpy as jnp
 import ml_collections
 import numpy as np
 from flax import nnx
@@ -20,18 +19,11 @@ from prunejax import edge
 from prunejax.errors import PrunejaxError
 from prunejax.export.stablehlo import StableHloRunner, to_stablehlo
 from prunejax.export.tflite import TfliteRunner, to_tflite
-from prunejax.train import Run, finished_checkpoint
+from prunejax.train import Run, finished_checkpoint, serving_fn
 
 FORMATS = ('stablehlo', 'tflite')
 SUFFIX = {'stablehlo': '.stablehlo', 'tflite': '.tflite'}
 FLOAT_AGREEMENT, INT8_AGREEMENT = 0.999, 0.9  # top-1 agreement below which an export is refused
-
-
-def serving_fn(model: nnx.Module, mean, std):
-  """``f(pixels) -> logits`` in eval mode, weights closed over (they become the file's constants)."""
-  graphdef, variables = nnx.split(model)
-  mean, std = jnp.asarray(mean, jnp.float32), jnp.asarray(std, jnp.float32)
-  return lambda pixels: nnx.merge(graphdef, variables)((pixels / 255.0 - mean) / std)
 
 
 def finished_run(workdir: pathlib.Path) -> tuple[Run, dict]:

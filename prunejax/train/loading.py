@@ -6,9 +6,11 @@ import json
 import pathlib
 
 import jax
+import jax.numpy as jnp
 import ml_collections
 from flax import nnx
 
+from prunejax.data.pipeline import standardise
 from prunejax.errors import PrunejaxError
 from prunejax.train.checkpoints import Checkpointer
 from prunejax.train.finished import finished_checkpoint
@@ -18,15 +20,38 @@ from prunejax.train.state import ModelDefs, split_model
 
 def load(workdir: str | pathlib.Path) -> nnx.Module:
   """The NNX model (eval mode) of the finished run in ``workdir``: exactly the network its summary
-  describes (refused in one line while it trains, or when that checkpoint is damaged)."""
+  describes (refused in one line while it trains, or when that checkpoint is damaged). It takes inputs
+  standardised as in training (``data.standardise``); ``load_serving`` takes raw pixels."""
+  return _finished_network(workdir, with_statistics=False)[0]
+
+
+def _finished_network(workdir, with_statistics: bool):
+  """(model in eval mode, (mean, std) of the training split or None) of the finished run in ``workdir``."""
   finished = finished_checkpoint(workdir)
   run = Run(ml_collections.ConfigDict(finished.meta['config']), finished.workdir, announce=False, lock=False,
             checkpoint=(finished.number, finished.meta))
   try:
     defs, params, model_state = run.saved_network()
+    statistics = (run.splits.mean, run.splits.std) if with_statistics else None
   finally:
     run.close()
-  return nnx.merge(defs.eval, params, model_state)
+  return nnx.merge(defs.eval, params, model_state), statistics
+
+
+def serving_fn(model: nnx.Module, mean, std):
+  """``f(pixels) -> logits`` in eval mode on raw pixels 0–255, standardised as in training; the weights are
+  closed over (in an export they become the file's constants)."""
+  graphdef, variables = nnx.split(model)
+  mean, std = jnp.asarray(mean, jnp.float32), jnp.asarray(std, jnp.float32)
+  return lambda pixels: nnx.merge(graphdef, variables)(standardise(pixels, mean, std))
+
+
+def load_serving(workdir: str | pathlib.Path):
+  """``f(pixels) -> logits``, jitted, of the finished run in ``workdir``: its network after the training
+  split's standardisation, so it takes raw pixels 0–255 shaped (batch, height, width, channels) — the
+  function ``prunejax-export`` converts. (``load`` gives the bare network, which takes standardised inputs.)"""
+  model, (mean, std) = _finished_network(workdir, with_statistics=True)
+  return jax.jit(serving_fn(model, mean, std))
 
 
 def network_of(run: Run, workdir: str | pathlib.Path) -> tuple[ModelDefs, object, object]:

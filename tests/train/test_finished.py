@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from flax import nnx
 
-from prunejax import export, train
+from prunejax import data, export, train
 from prunejax.errors import PrunejaxError
 from prunejax.methods import edge_deploy, train_and_evaluate
 from prunejax.train import finished_checkpoint, finished_summary
@@ -130,3 +130,18 @@ def edge_deploy_config(tiny_config):
 
 def nnx_params(model):
   return nnx.state(model, nnx.Param)
+
+
+def test_load_serving_takes_raw_pixels_and_scores_the_runs_test_accuracy(finished):
+  """``load`` is the bare network (standardised inputs); ``load_serving`` standardises raw pixels 0–255 as
+  training did, so on the raw test split it scores the summary's test accuracy."""
+  config, workdir, summary = finished
+  run = train.Run(config, workdir, announce=False, lock=False)
+  images, labels = np.asarray(run.splits.test.images), np.asarray(run.splits.test.labels)
+  mean, std = run.splits.mean, run.splits.std
+  run.close()
+  serve = train.load_serving(workdir)
+  accuracy = float(np.mean(np.argmax(serve(images), -1) == labels))
+  assert accuracy == pytest.approx(summary['test_accuracy'], abs=1.5 / len(labels))
+  standardised = train.load(workdir)(data.standardise(images[:8], np.asarray(mean), np.asarray(std)))
+  np.testing.assert_allclose(serve(images[:8]), standardised, rtol=1e-5, atol=1e-5)
