@@ -66,6 +66,7 @@ def dynhp(run: Run) -> dict:
       return
     run.shrink(keep)
     run.notes['num_prunes'] = run.notes.get('num_prunes', 0) + 1
+    run.notes['last_prune_examples'] = run.examples_seen()
     if cfg.batch_sizing:
       run.set_batch_size(largest_batch(run, plan['budget_bytes'], cfg.max_batch_size))
 
@@ -78,6 +79,13 @@ def dynhp(run: Run) -> dict:
                          f'{cfg.target_compression} ({final:,} params left, target {plan["target_params"]:,}): '
                          'the schedule ended first; lower begin_step or prune_every, or raise rate.'}
     distributed.say(missed['warning'], warning=True)
+  trained_after = (run.examples_seen() - run.notes.get('last_prune_examples', 0)) // reference
+  if run.notes.get('num_prunes') and trained_after < cfg.prune_every:
+    late = (f'the last prune came {trained_after} steps (of batch {reference}) before the end, fewer than '
+            f'prune_every={cfg.prune_every}: the final network hardly trained after it; lower begin_step or '
+            'prune_every, or raise num_epochs.')
+    distributed.say(late, warning=True)
+    missed = {'warning': ' '.join(filter(None, [missed.get('warning'), late]))}
   return write_summary(run, 'dynhp', {**missed,
       'params_dense': plan['params_dense'], 'params_final': final, 'target_params': plan['target_params'],
       'compression': plan['params_dense'] / final, 'dense_step_bytes': dense_bytes,

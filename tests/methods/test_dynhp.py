@@ -1,6 +1,7 @@
 """DynHP: exact parameter target, shrinking optimizer state, batches within the budget, resumable."""
 
 import json
+import re
 import runpy
 
 import jax
@@ -111,6 +112,18 @@ def test_a_target_the_schedule_ends_before_is_a_warning_in_the_summary(dynhp_con
   summary = methods.train_and_evaluate(dynhp_config, tmp_path / 'run')
   assert summary['num_prunes'] == 4 and summary['params_final'] > summary['target_params']
   assert summary['warning'].startswith(f'compression {summary["compression"]:.2f} misses target_compression=8.0')
+
+
+def test_a_prune_too_close_to_the_end_is_a_warning(dynhp_config, tmp_path):
+  """A run that lands its target at its last steps leaves a final network that hardly trained: said."""
+  probe = Run(dynhp_config, tmp_path / 'probe')
+  total = probe.reference_steps_per_epoch * dynhp_config.num_epochs
+  probe.close()
+  dynhp_config.dynhp.update({'rate': 0.9, 'prune_every': 10, 'begin_step': total - 2})
+  summary = methods.train_and_evaluate(dynhp_config, tmp_path / 'run')
+  assert summary['num_prunes'] == 1 and summary['params_final'] >= summary['target_params']
+  assert re.fullmatch(r'the last prune came \d steps \(of batch 32\) before the end, fewer than prune_every=10: '
+                      r'.*raise num_epochs\.', summary['warning'])
 
 
 def test_dynhp_hard_prunes_a_transformer_heads_and_mlp_units_included(dynhp_config, tmp_path):
