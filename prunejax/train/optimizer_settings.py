@@ -26,3 +26,17 @@ class OptimizerSettings(Settings):
   decay_epochs: tuple[float, ...] = setting((), "schedule='step': epochs at which the rate decays", low=0)
   decay_factor: float = setting(0.1, "schedule='step': factor applied at each decay epoch",
                                 low=0, low_open=True, high=1)
+
+  def check(self) -> None:
+    """Fields the chosen optimizer or schedule would ignore are refused, not dropped silently."""
+    default = lambda field: type(self).__dataclass_fields__[field].default
+    if self.name != 'sgd':
+      for field in ('momentum', 'nesterov'):
+        if getattr(self, field) != default(field):
+          raise self.error(field, f"applies to name='sgd' ({self.name} keeps its own moment estimates); "
+                                  f'leave it at {default(field)!r} or use sgd.')
+    if self.schedule != 'step':
+      for field in ('decay_epochs', 'decay_factor'):
+        if getattr(self, field) != default(field):
+          raise self.error(field, f"applies to schedule='step' (schedule={self.schedule!r}); set "
+                                  f'schedule=step or leave it at {default(field)!r}.')

@@ -52,15 +52,19 @@ class PruningSettings(Settings):
         raise self.error('sparsity', 'has no effect with pruning.method=none; set pruning.method (magnitude, '
                          'snip, ...) or leave sparsity at 0.')
       return
+    if not self.sparsity:
+      raise self.error('sparsity', f'prunes nothing with pruning.method={self.method}; set a sparsity in (0, 1) '
+                       '(e.g. 0.9) or pruning.method=none.')
     for field in ('include', 'exclude'):
       try:
         re.compile(getattr(self, field))
       except re.error as e:
         raise self.error(field, f'is not a regular expression ({e}); fix the pattern.') from None
     if self.scope == 'global' and (self.distribution != 'uniform' or self.per_layer):
-      raise self.error('distribution', 'and per_layer apply to scope=layerwise; a global threshold decides '
-                       'each layer\'s share itself.')
-    core.PruningSchedule(self.schedule, self.sparsity, self.begin_step, self.end_step, self.update_every)
+      raise self.error('per_layer' if self.per_layer else 'distribution',
+                       "applies to scope=layerwise (now scope='global', where one threshold decides each "
+                       "layer's share); set scope=layerwise or leave it out.")
     if self.method not in SCHEDULED and (self.begin_step != 0 or self.schedule != 'one_shot'):
       raise self.error('method', 'prunes at initialisation: set schedule=one_shot and begin_step=0 (use '
                        'magnitude to prune during training).')
+    core.PruningSchedule(self.schedule, self.sparsity, self.begin_step, self.end_step, self.update_every)

@@ -41,13 +41,38 @@ def test_bad_values_fail_with_one_line_naming_the_field(tiny_config, field, valu
   assert message in str(error.value) and '\n' not in str(error.value)
 
 
+@pytest.mark.parametrize('overrides,message', [
+    ({'schedule': 'polynomial', 'end_step': 0}, r"config.pruning.method='snip' prunes at initialisation: set "
+                                                'schedule=one_shot'),
+])
+def test_a_pruning_at_init_method_is_refused_for_what_it_is(tiny_config, overrides, message):
+  tiny_config.pruning.update({'method': 'snip', 'sparsity': 0.5, **overrides})
+  with pytest.raises(PrunejaxError, match=message):
+    check_config(tiny_config)
+
+
+@pytest.mark.parametrize('overrides,message', [
+    ({'name': 'adam', 'momentum': 0.5}, r"config.optimizer.momentum=0.5 applies to name='sgd' \(adam keeps"),
+    ({'name': 'adamw', 'nesterov': False}, r"config.optimizer.nesterov=False applies to name='sgd'"),
+    ({'schedule': 'cosine', 'decay_epochs': (1.0,)}, r"decay_epochs=\(1.0,\) applies to schedule='step' "
+                                                     r"\(schedule='cosine'\)"),
+    ({'schedule': 'constant', 'decay_factor': 0.5}, r"decay_factor=0.5 applies to schedule='step'"),
+])
+def test_optimizer_fields_the_choice_would_ignore_are_refused(tiny_config, overrides, message):
+  tiny_config.optimizer.update(overrides)
+  with pytest.raises(PrunejaxError, match=message):
+    check_config(tiny_config)
+
+
 @pytest.mark.parametrize('field,value,message', [
     ('method', 'obd', r"config.pruning.method='obd' is unknown; choose one of \('none', "),
     ('sparsity', 1.0, r'sparsity=1.0 must be in \[0, 1\)'),
     ('sparsity', -0.5, r'sparsity=-0.5 must be in \[0, 1\)'),
     ('scope', 'blockwise', "scope='blockwise' is unknown"),
     ('distribution', 'gaussian', "distribution='gaussian' is unknown"),
-    ('distribution', 'erk', 'apply to scope=layerwise'),
+    ('distribution', 'erk', r"distribution='erk' applies to scope=layerwise \(now scope='global'"),
+    ('per_layer', {'hidden': 0.3}, r"per_layer=.* applies to scope=layerwise \(now scope='global'"),
+    ('sparsity', 0.0, r'sparsity=0.0 prunes nothing with pruning.method=magnitude; set a sparsity'),
     ('schedule', 'cosine', "schedule='cosine' is unknown"),
     ('score_mode', 'inference', "score_mode='inference' is unknown"),
     ('grasp_over', 'kernels', "grasp_over='kernels' is unknown"),
