@@ -9,13 +9,13 @@ import difflib
 import importlib
 import errno
 import os
-import runpy
 import sys
 from collections.abc import Callable, Sequence
 
 import ml_collections
 from absl import app, flags
 
+from prunejax import configs
 from prunejax.errors import PrunejaxError, StorageError
 
 
@@ -39,11 +39,14 @@ SETTINGS = ('prunejax.train.run_settings:RunSettings', 'prunejax.train.optimizer
             'prunejax.methods.small_dense_settings:SmallDenseSettings')
 
 
-def help_text(command_module: str) -> str:
-  """The command's docstring and flags and, for a command that takes ``--config``, every config field with
-  its default and meaning (absl's own --help exits 1 and knows no config fields)."""
+def help_text(command_module: str, multi_process: bool = False) -> str:
+  """The command's docstring and flags (with ``multi_process``, the flags of a run across processes too)
+  and, for a command that takes ``--config``, every config field with its default and meaning (absl's own
+  --help exits 1 and knows no config fields)."""
   parts = [(sys.modules[command_module].__doc__ or '').strip(), '', 'flags:',
            flags.FLAGS.module_help(command_module) or '  (none)']
+  if multi_process:
+    parts += ['', 'flags of a run across processes (docs/devices.md):', flags.FLAGS.module_help(__name__)]
   if any(flag.name == 'config' for flag in flags.FLAGS.get_flags_for_module(command_module)):
     parts += ['', 'config fields (override any with --config.<field>=value; docs/configs.md has ranges):']
     for name in SETTINGS:
@@ -72,9 +75,12 @@ def override_errors(argv: Sequence[str]) -> list[str]:
   if path is None:
     return []
   try:
-    config = runpy.run_path(path)['get_config']()
-  except (OSError, KeyError) as e:
+    config = configs.load(path)  # 'file.py:arg' too, as the config flag reads it
+  except PrunejaxError as e:
     return [f'cannot load --config {path}: {e}']
+  except Exception as e:  # pylint: disable=broad-except  # a file that is not a config: say what it raised
+    return [f'cannot load --config {path}: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ""}; '
+            'pass a Python config file with get_config(), e.g. configs/default.py.']
   errors = []
   for arg in argv:
     if not arg.startswith('--config.'):
@@ -107,7 +113,7 @@ def run(main: Callable[[list[str]], None], command_module: str = '__main__', mul
     for flag in flags.FLAGS.get_flags_for_module(command_module):
       flags.FLAGS.register_key_flag_for_module(sys.argv[0], flag)
   if any(arg in ('--help', '-h', '-?', '--helpshort') for arg in sys.argv[1:]):
-    print(help_text(command_module))
+    print(help_text(command_module, multi_process))
     sys.exit(0)
   errors = override_errors(sys.argv[1:])
   if errors:

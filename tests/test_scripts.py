@@ -7,6 +7,7 @@ import sys
 
 import pytest
 
+from prunejax import cli
 from prunejax.methods import train_and_evaluate
 from tests.conftest import REPO
 
@@ -24,6 +25,20 @@ def test_train_cli_reports_bad_config_in_one_line(tmp_path):
   last = out.stderr.strip().splitlines()[-1]
   assert last.startswith("error: unknown model 'resnet18'; choose one of")
   assert not (tmp_path / 'checkpoints').exists()
+
+
+def test_config_files_load_with_an_argument_and_a_non_config_is_one_line(tmp_path):
+  """--config takes 'file.py:arg' as ml_collections (and prunejax.configs.load) do; a file that is not a
+  Python config is one line naming what it raised, not a traceback."""
+  variant = tmp_path / 'variant.py'
+  variant.write_text('import runpy\n\ndef get_config(epochs):\n'
+                     f'  config = runpy.run_path({str(REPO / "configs" / "smoke.py")!r})["get_config"]()\n'
+                     '  config.num_epochs = int(epochs)\n  return config\n')
+  assert cli.override_errors(['--config', f'{variant}:3', '--config.seed=1']) == []
+  assert cli.override_errors([f'--config={variant}:3', '--config.sead=1'])[0].startswith(
+      "config has no field 'sead' (from --config.sead); did you mean one of ['seed'")
+  [error] = cli.override_errors(['--config', str(REPO / 'README.md')])
+  assert error.startswith(f'cannot load --config {REPO / "README.md"}: SyntaxError: ') and '\n' not in error
 
 
 def test_profile_cli_writes_the_edge_figures(tmp_path):
@@ -73,6 +88,8 @@ def test_console_scripts_are_installed_and_describe_their_flags():
     assert f'prunejax-{name}' in out.stdout and flag in out.stdout
     # A command that takes a config lists its fields with their defaults (from the settings classes).
     assert ('config.optimizer.learning_rate = 0.05: ' in out.stdout) == (name in ('train', 'profile'))
+    # Only prunejax-train runs across processes, and says how.
+    assert ('--num_processes: Multi-process runs' in out.stdout) == (name == 'train')
 
 
 def test_a_run_logged_to_a_file_prints_progress_lines(tmp_path):
