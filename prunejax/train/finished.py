@@ -38,6 +38,10 @@ def finished_checkpoint(workdir: str | pathlib.Path, wait: bool = False) -> Fini
   workdir = pathlib.Path(workdir)
   summary_path = workdir / 'summary.json'
   if not (workdir / 'checkpoints').is_dir() or not summary_path.exists():
+    training = holder(workdir) if workdir.is_dir() else None
+    if training is not None:
+      raise PrunejaxError(f'{workdir} is being trained by {training} and holds no finished run yet; wait for it '
+                          'to finish.')
     raise PrunejaxError(f'{workdir} holds no finished run (checkpoints/ and summary.json); pass the --workdir '
                         'of a finished run, or run its config to the end first.')
   training = holder(workdir)

@@ -55,6 +55,11 @@ def test_a_workdir_being_trained_is_refused_naming_its_holder(finished, capfd):
       with pytest.raises(PrunejaxError, match=rf'is being trained by process {holder.pid}; wait for it'):
         read(workdir)
     assert finished_summary(workdir, config) is None  # a grid waits for the lock, then reads it
+    (workdir / 'summary.json').rename(workdir / 'summary.moved')  # a first run, before its summary exists
+    with pytest.raises(PrunejaxError, match=rf'is being trained by process {holder.pid} and holds no finished '
+                                            'run yet; wait for it to finish'):
+      export.export_run(workdir, 'stablehlo')
+    (workdir / 'summary.moved').rename(workdir / 'summary.json')
   finally:
     holder.kill()
     holder.wait()
