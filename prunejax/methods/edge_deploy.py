@@ -14,7 +14,9 @@ from prunejax.errors import PrunejaxError
 from prunejax.methods.edge_retrain_settings import DeploySettings
 from prunejax.methods.registry import check_no_pruning, register_method, train_and_evaluate
 from prunejax.train import distributed
-from prunejax.train import Pruning, Run, finished_summary, learning_rate_schedule, workdir_lock, write_summary
+from prunejax.train import (Checkpointer, Pruning, Run, finished_summary, fingerprint, learning_rate_schedule,
+                            workdir_lock, write_summary)
+from prunejax.train.checkpoints import first_difference
 
 DEPLOY_FIELDS = tuple(f.name for f in dataclasses.fields(DeploySettings))
 
@@ -39,6 +41,24 @@ def original_part(run: Run) -> data.View:
   cfg = run.config.edge_retrain
   original, _ = data.original_and_new(run.splits, cfg.new_fraction, run.config.seed)
   return run.add_view(original)
+
+
+def refuse_another_deployment(config: ml_collections.ConfigDict, workdir: pathlib.Path) -> None:
+  """Refuses, before anything is written, a ``deployed_workdir`` whose checkpoints hold a deployment of
+  another config (its training would be refused only after this run had started)."""
+  if not (workdir / 'checkpoints').is_dir():
+    return
+  checkpointer = Checkpointer(workdir / 'checkpoints', read_only=True)
+  try:
+    meta = checkpointer.latest_meta()
+  finally:
+    checkpointer.close()
+  difference = meta and first_difference(meta, fingerprint(deploy_config(config)))
+  if difference:
+    key, saved, current = difference
+    raise PrunejaxError(f'config.edge_retrain.deployed_workdir={str(workdir)!r} holds a deployment trained with '
+                        f'{key}={saved!r}, this config deploys with {current!r}; point deployed_workdir at a new '
+                        "directory, or leave it empty for this run's own workdir/deployed.")
 
 
 def deploy(config: ml_collections.ConfigDict, workdir: pathlib.Path) -> dict:

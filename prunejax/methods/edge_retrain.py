@@ -52,6 +52,8 @@ def check(config: ml_collections.ConfigDict) -> None:
   cfg = EdgeRetrainSettings.from_config(config.edge_retrain)
   if cfg.strategy not in STRATEGIES:
     raise cfg.error('strategy', f'is unknown; choose one of {tuple(STRATEGIES)}.')
+  if cfg.deployed_workdir:
+    edge_deploy.refuse_another_deployment(config, pathlib.Path(cfg.deployed_workdir))
 
 
 class Device:

@@ -113,6 +113,15 @@ def param_shapes(params) -> dict[str, list[int]]:
   return dict(zip(jax.tree.leaves(leaf_paths(params)), (list(x.shape) for x in jax.tree.leaves(params))))
 
 
+def first_difference(meta: dict, fingerprint: dict[str, Any]) -> tuple[str, Any, Any] | None:
+  """(field, saved, current) of the first config field where a checkpoint's ``meta`` and ``fingerprint``
+  differ (compared in JSON form: JSON turns tuples into lists), or None."""
+  saved = meta.get('fingerprint', {})
+  current = json.loads(json.dumps(fingerprint))
+  key = next((k for k in sorted(set(saved) | set(current)) if saved.get(k) != current.get(k)), None)
+  return None if key is None else (key, saved.get(key), current.get(key))
+
+
 class Checkpointer:
   """Saves on demand under increasing numbers, keeps the newest few, restores the latest."""
 
@@ -229,14 +238,12 @@ class Checkpointer:
   def check_fingerprint(self, meta: dict, fingerprint: dict[str, Any], number: int | None = None) -> None:
     """Raises ``PrunejaxError`` naming the first config field where ``meta`` and ``fingerprint`` differ."""
     number = self._manager.latest_step() if number is None else number
-    saved = meta.get('fingerprint', {})
-    # JSON turns tuples into lists; compare in the JSON form.
-    current = json.loads(json.dumps(fingerprint))
-    for key in sorted(set(saved) | set(current)):
-      if saved.get(key) != current.get(key):
-        raise PrunejaxError(
-            f'checkpoint {self.directory}/{number} was written with {key}={saved.get(key)!r}, but this run '
-            f'has {key}={current.get(key)!r}; use a new --workdir or the checkpoint\'s config.')
+    difference = first_difference(meta, fingerprint)
+    if difference:
+      key, saved, current = difference
+      raise PrunejaxError(
+          f'checkpoint {self.directory}/{number} was written with {key}={saved!r}, but this run '
+          f'has {key}={current!r}; use a new --workdir or the checkpoint\'s config.')
 
   def _check_shapes(self, meta, shapes, number):
     saved_shapes = meta.get('param_shapes', {})

@@ -131,6 +131,16 @@ def test_the_deployment_is_shared_and_its_summary_read(edge_config, tmp_path):
   assert summary['acc_original_before'] == pytest.approx(before['acc_original'])
 
 
+def test_a_deployed_workdir_of_another_config_is_refused_before_anything_is_written(edge_config, tmp_path):
+  retrained(edge_config, tmp_path / 'a', 'none')  # the shared deployment exists
+  edge_config.num_epochs += 1  # decides the deployed network: another deployment
+  with pytest.raises(PrunejaxError, match=r"config.edge_retrain.deployed_workdir='.*' holds a deployment trained "
+                                          r'with num_epochs=\d+, this config deploys with \d+; point '
+                                          'deployed_workdir at a new directory'):
+    methods.train_and_evaluate(edge_config, tmp_path / 'b')
+  assert not (tmp_path / 'b').exists() or not any((tmp_path / 'b').iterdir())
+
+
 @pytest.mark.parametrize('field,value,message', [
     ('strategy', 'prune_more', "strategy='prune_more' is unknown"),
     ('shift', 'blur', "shift='blur' is unknown"),
