@@ -42,6 +42,11 @@ class PruningSchedule:
       return 1
     return (self.end_step - self.begin_step) // self.update_every + 1
 
+  @property
+  def last_refresh_step(self) -> int:
+    """The step of the refresh that reaches ``sparsity``."""
+    return self.begin_step + (self.num_refreshes - 1) * self.update_every
+
   def is_refresh_step(self, step):
     """True (traced bool) when masks are recomputed at ``step``."""
     step = jnp.asarray(step)

@@ -10,7 +10,7 @@ import pytest
 from prunejax import core
 from prunejax.errors import PrunejaxError
 from prunejax.train.pruning import Pruning
-from prunejax.methods import train_and_evaluate
+from prunejax.methods import sparse, train_and_evaluate
 
 CONTRACT_KEYS = {'test_accuracy', 'test_loss', 'params_total', 'params_nonzero', 'sparsity',
                  'flops_per_example', 'train_step_bytes', 'train_seconds', 'dataset', 'model', 'method'}
@@ -153,11 +153,24 @@ def test_settings_that_would_be_ignored_are_refused(tiny_config, tmp_path, overr
     train_and_evaluate(tiny_config, tmp_path)
 
 
-def test_a_schedule_ending_after_training_warns_in_the_summary(tiny_config, tmp_path):
-  tiny_config.pruning.update({'method': 'magnitude', 'sparsity': 0.8, 'schedule': 'polynomial',
-                              'begin_step': 5, 'end_step': 5000, 'update_every': 5})
-  summary = train_and_evaluate(tiny_config, tmp_path)
-  assert summary['sparsity'] < 0.8 and 'misses the target 0.8' in summary['warning']
+@pytest.mark.parametrize('schedule,begin,end,reached_at', [('polynomial', 5, 5000, 5000), ('one_shot', 32, 0, 32),
+                                                      ('iterative', 12, 34, 32)])
+def test_a_schedule_reaching_its_target_after_training_is_refused_before_it(tiny_config, tmp_path, schedule,
+                                                                            begin, end, reached_at):
+  """tiny_config: 2 epochs of 16 steps, steps 0 to 31 (a refresh at step 32 never happens)."""
+  tiny_config.pruning.update({'method': 'magnitude', 'sparsity': 0.8, 'schedule': schedule,
+                              'begin_step': begin, 'end_step': end, 'update_every': 5})
+  with pytest.raises(PrunejaxError, match=rf'config.pruning reaches its sparsity at step {reached_at} .*after the '
+                                          r"run's last step 31 \(num_epochs=2\); lower end_step/begin_step"):
+    train_and_evaluate(tiny_config, tmp_path)
+  assert not (tmp_path / 'checkpoints').exists()
+
+
+def test_a_run_whose_measured_sparsity_misses_its_target_says_so(capsys):
+  summary = {'sparsity': 0.7, 'target_sparsity': 0.8}
+  sparse._reached_target(summary)
+  assert summary['warning'].startswith('measured sparsity 0.7000 misses the target 0.8')
+  assert capsys.readouterr().err == f'warning: {summary["warning"]}\n'
 
 
 def test_an_unwritable_workdir_is_refused_at_start(tiny_config, tmp_path):
