@@ -237,7 +237,7 @@ def figures(unpruned: dict, removal: dict, best: dict, config) -> dict:
   return {**remapped, 'mode': config.adapt.mode, 'subset': list(classes), 'subset_name': str(config.adapt.subset),
           'pretrained_digest': unpruned['pretrained_digest'], 'unpruned_subset_accuracy': accuracy,
           'weights_pruned_fraction': removal['weights_pruned_fraction'],
-          'filters_removed': removal['filters_removed'], 'flops_dense': unpruned['flops_dense'], **best,
+          'units_removed': removal['units_removed'], 'flops_dense': unpruned['flops_dense'], **best,
           **{k: removal[k] for k in ('estimated_percent', 'ranked_entries_used') if k in removal}}
 
 
@@ -270,7 +270,7 @@ def prune(run: Run, subset: data.View | None) -> dict:
   keep, fraction = filters_to_keep(groups, scores, param_counter(run, KERNELS), cfg.prune_percent / 100,
                                    cfg.min_channels)
   run.shrink(keep)
-  return {'weights_pruned_fraction': fraction, 'filters_removed': sum(g.size - len(keep.get(g.name, range(g.size)))
+  return {'weights_pruned_fraction': fraction, 'units_removed': sum(g.size - len(keep.get(g.name, range(g.size)))
                                                                       for g in groups)}
 
 
@@ -307,7 +307,7 @@ def prune_as_authors(run: Run, groups) -> dict:
   run.state = run.state.replace(opt_state=run.optimizer.init(run.state.params))
   return {'weights_pruned_fraction': 1 - run.params_count() / total,
           'estimated_percent': removal.estimated_percent, 'ranked_entries_used': removal.entries_used,
-          'filters_removed': sum(g.size - len(removal.keep.get(g.name, range(g.size))) for g in groups)}
+          'units_removed': sum(g.size - len(removal.keep.get(g.name, range(g.size))) for g in groups)}
 
 
 def filters_to_keep(groups, scores, count_weights, fraction: float, min_channels: int):
