@@ -18,23 +18,32 @@ from prunejax.errors import PrunejaxError
 
 
 class MetricsLog:
-  """Appends records; on resume, drops records past the restored step so the log reads as one run."""
+  """Appends records; on resume, keeps the records written before the restored checkpoint (``resume_records``
+  of them; older checkpoints, which did not count: those up to its step), so a resumed or re-run run's log
+  reads as one uninterrupted run."""
 
-  def __init__(self, workdir: str | pathlib.Path, resume_step: int = 0):
+  def __init__(self, workdir: str | pathlib.Path, resume_step: int = 0, resume_records: int | None = None):
     workdir = pathlib.Path(workdir)
     self.path = workdir / 'metrics.jsonl'
+    self.records = 0  # records in the file: what a checkpoint saved now would keep
     if self.path.exists():
-      kept = [json.dumps(record) for record in _records(self.path) if record.get('step', 0) <= resume_step]
+      records = _records(self.path)
+      records = (records[:resume_records] if resume_records is not None else
+                 [r for r in records if r.get('step', 0) <= resume_step])
       partial = self.path.with_suffix('.jsonl.tmp')  # replaced in one step: a crash here loses no record
-      partial.write_text(''.join(line + '\n' for line in kept))
+      partial.write_text(''.join(json.dumps(r) + '\n' for r in records))
       os.replace(partial, self.path)
+      self.records = len(records)
     self._file = self.path.open('a')
-    self._tensorboard = tensorboardX and tensorboardX.SummaryWriter(str(workdir / 'tensorboard'))
+    # TensorBoard's purge_step hides the earlier events past the restored step (a replay writes them again).
+    self._tensorboard = tensorboardX and tensorboardX.SummaryWriter(
+        str(workdir / 'tensorboard'), purge_step=resume_step + 1 if self.records else None)
 
   def write(self, step: int, metrics: dict[str, float]) -> None:
     record = {'step': int(step), **{k: _plain(v) for k, v in metrics.items()}}
     self._file.write(json.dumps(record) + '\n')
     self._file.flush()
+    self.records += 1
     for name, value in record.items():
       if self._tensorboard and name != 'step' and isinstance(value, (int, float)):
         self._tensorboard.add_scalar(name, value, step)

@@ -100,10 +100,13 @@ def finish(run: Run, summary: dict[str, Any], own_network: bool = True) -> dict[
     raise PrunejaxError(f'{run.workdir}: {bad} are not finite (the run diverged); no summary written: '
                         'lower config.optimizer.learning_rate and use a new --workdir.')
   step = int(run.state.step) if own_network else 0
+  # The checkpoint first: the final record comes after it, so re-running the finished run (which resumes
+  # from that checkpoint) writes the record again in its place, not a second time.
+  checkpoint = run.final_checkpoint() if own_network else None
   if run.log is not None:  # (None on the other processes of a multi-process run: the primary writes)
     run.log.write(step, {f'final_{k}': v for k, v in summary.items()
                          if isinstance(v, (int, float)) and not isinstance(v, bool)})
-  summary['checkpoint'] = run.final_checkpoint() if own_network else None
+  summary['checkpoint'] = checkpoint
   run.close(release=False)
   if distributed.is_primary():
     (run.workdir / 'summary.json').write_text(json.dumps(summary, indent=2) + '\n')

@@ -52,6 +52,8 @@ from prunejax.train.steps import apply_model, cross_entropy, make_eval_step, mak
 from prunejax.train.workdir_lock import workdir_lock
 
 LR_SCALING = ('none', 'linear', 'sqrt')
+# The run's state a metrics record carries when it changes (checkpointed: a resume does not repeat it).
+LOGGED_STATE = ('phase', 'view', 'params', 'batch_size')
 
 
 class Run:
@@ -137,8 +139,12 @@ class Run:
     self._phase: dict | None = None  # the phase in progress (JSON), as checkpointed
     self.train_seconds = float(self._saved['train_seconds']) if self._saved else 0.0
     if not self.read_only and distributed.is_primary():  # (the other processes of a run write nothing)
-      self.log = MetricsLog(self.workdir, resume_step=self._saved['step'] if self._saved else 0)
-    self._logged: dict[str, Any] = {}
+      # A fresh start keeps no record (a run that diverged before its first checkpoint left some).
+      records = self._saved.get('log', {}).get('records') if self._saved else 0
+      self.log = MetricsLog(self.workdir, resume_step=self._saved['step'] if self._saved else 0,
+                            resume_records=records)
+    # What the log last said of the run's state (a resumed run's first record repeats none of it).
+    self._logged: dict[str, Any] = dict((self._saved or {}).get('log', {}).get('state', {}))
     # Method state that lives with the checkpoint (JSON; write it inside operations), and the run's
     # training-memory account: peak and examples-weighted sum of the compiled step bytes.
     self.notes: dict[str, Any] = {}
@@ -475,8 +481,8 @@ class Run:
   def _write(self, step: int, record: dict, view: data_lib.View) -> None:
     """Writes ``record`` with the examples seen, plus phase, params (and units per shrunk group), batch
     size, step bytes and learning rate whenever they changed."""
-    current = {'phase': self._phase['name'] if self._phase else '', 'view': view.name,
-               'params': self.params_count(), 'batch_size': self.batch_size}
+    current = dict(zip(LOGGED_STATE, (self._phase['name'] if self._phase else '', view.name, self.params_count(),
+                                      self.batch_size)))
     changes = {k: v for k, v in current.items() if self._logged.get(k) != v}
     if 'params' in changes:
       changes.update({f'units/{name}': len(kept) for name, kept in self.keep.items()})
@@ -485,7 +491,7 @@ class Run:
       seen = jnp.asarray(self.memory.examples, jnp.int32)
       changes['learning_rate'] = float(self._learning_rate_at()(seen))
     self._logged.update(current)
-    if self.log is not None:
+    if self.log is not None and (changes or record):  # (a resumed phase's start changes nothing)
       self.log.write(step, {'examples_seen': self.memory.examples, **changes, **record})
 
   def _save(self) -> None:
@@ -493,7 +499,9 @@ class Run:
             'train_seconds': self.train_seconds, **self.ops.meta(), 'phase': self._phase,
             'keep': {name: [int(i) for i in indices] for name, indices in self.keep.items()},
             'batch_size': self.batch_size, 'cursors': {k: c.to_json() for k, c in self.cursors.items()},
-            'notes': self.notes, 'memory': self.memory.to_json()}
+            'notes': self.notes, 'memory': self.memory.to_json(),
+            'log': {'records': self.log.records if self.log is not None else None,
+                    'state': {k: self._logged[k] for k in LOGGED_STATE if k in self._logged}}}
     number = self.checkpointer.save(self.state, meta)
     self._latest = (number, self.checkpointer.saved_meta)
 

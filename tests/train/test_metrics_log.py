@@ -31,3 +31,17 @@ def test_a_run_resumes_over_a_torn_log(tiny_config, tmp_path):
   with (torn / 'metrics.jsonl').open('a') as log:
     log.write('{"step": 40, "train_lo')
   assert train_and_evaluate(tiny_config, torn)['test_loss'] == clean['test_loss']
+
+
+def test_a_resume_keeps_the_records_its_checkpoint_counted_and_a_fresh_start_none(tmp_path):
+  path = tmp_path / 'metrics.jsonl'
+  lines = '{"step": 0, "a": 1}\n{"step": 5, "a": 2}\n{"step": 5, "final_a": 2}\n'
+  path.write_text(lines)
+  log = MetricsLog(tmp_path, resume_step=5, resume_records=2)  # the final record came after the checkpoint
+  log.close()
+  assert path.read_text() == '{"step": 0, "a": 1}\n{"step": 5, "a": 2}\n' and log.records == 2
+  path.write_text(lines)
+  MetricsLog(tmp_path, resume_step=5).close()  # a checkpoint that did not count keeps what its step covers
+  assert path.read_text() == lines
+  MetricsLog(tmp_path, resume_step=0, resume_records=0).close()  # e.g. a run diverged before its first save
+  assert path.read_text() == ''
