@@ -247,10 +247,19 @@ def _not_actionable(record: logging.LogRecord) -> bool:
   return 'has no dataset_info.json' not in record.getMessage()
 
 
+def _idx_stems() -> list[str]:
+  from prunejax.data import offline  # pylint: disable=g-import-not-at-top
+  return [s for pair in offline.FASHION_MNIST_FILES.values() for s in pair]
+
+
+def _manual_files_missing(manual_path: pathlib.Path) -> list[str]:
+  """The IDX files (stems) of Fashion-MNIST that ``manual_path`` lacks."""
+  from prunejax.data import idx  # pylint: disable=g-import-not-at-top
+  return [s for s in _idx_stems() if not (manual_path.is_dir() and idx.find_idx(manual_path, s))]
+
+
 def _manual_files_present(manual_path: pathlib.Path) -> bool:
-  from prunejax.data import idx, offline  # pylint: disable=g-import-not-at-top
-  stems = [s for pair in offline.FASHION_MNIST_FILES.values() for s in pair]
-  return manual_path.is_dir() and all(idx.find_idx(manual_path, s) for s in stems)
+  return not _manual_files_missing(manual_path)
 
 
 def _not_found(name, data_path, manual_path, has_manual_route, cause='', offline=False):
@@ -258,6 +267,9 @@ def _not_found(name, data_path, manual_path, has_manual_route, cause='', offline
           f'IDX files in a directory named by config.manual_dir or $PRUNEJAX_MANUAL_DIR'
           if has_manual_route else
           f'copy a prepared TFDS {name!r} into the data dir (config.data_dir or $PRUNEJAX_DATA_DIR)')
+  missing = _manual_files_missing(manual_path) if has_manual_route else []
+  if missing and len(missing) < len(_idx_stems()):  # some IDX files there, not all: name the missing ones
+    cause = '; '.join(filter(None, [cause, f'{manual_path} lacks {", ".join(missing)}']))
   because = f' ({cause})' if cause else ''
   return PrunejaxError(
       f'dataset {name!r} not found offline: looked for a prepared TFDS copy in {data_path}'

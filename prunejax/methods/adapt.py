@@ -234,7 +234,9 @@ def figures(unpruned: dict, removal: dict, best: dict, config) -> dict:
   accuracy = (unpruned['unpruned_subset_accuracy'] if 'unpruned_subset_accuracy' in unpruned
               else subset_accuracy(unpruned['unpruned_test'], classes))
   remapped = {'params_dense': unpruned['params_dense']} if 'params_dense' in unpruned else {}
-  return {**remapped, 'mode': config.adapt.mode, 'subset': list(classes), 'subset_name': str(config.adapt.subset),
+  # epochs: this run's own training (config.num_epochs is the pretrained network's).
+  return {**remapped, 'mode': config.adapt.mode, 'epochs': config.adapt.total_epochs, 'subset': list(classes),
+          'subset_name': str(config.adapt.subset),
           'pretrained_digest': unpruned['pretrained_digest'], 'unpruned_subset_accuracy': accuracy,
           'weights_pruned_fraction': removal['weights_pruned_fraction'],
           'units_removed': removal['units_removed'], 'flops_dense': unpruned['flops_dense'], **best,

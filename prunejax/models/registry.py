@@ -1,5 +1,6 @@
 """Model registry: a config string picks an NNX model constructor."""
 
+import inspect
 from collections.abc import Callable
 
 from flax import nnx
@@ -24,6 +25,14 @@ def check_model_name(name: str) -> None:
   MODELS.check(name)
 
 
+def model_arguments(name: str) -> str:
+  """What config.model_kwargs may set for model ``name``: its constructor's own arguments, with defaults."""
+  parameters = inspect.signature(MODELS.get(name)).parameters.values()
+  own = [p for p in parameters if p.name not in ('input_shape', 'num_classes', 'rngs')
+         and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+  return ', '.join(f'{p.name}={p.default!r}' if p.default is not p.empty else p.name for p in own) or 'no arguments'
+
+
 def create_model(name: str, input_shape: tuple[int, ...], num_classes: int, seed: int = 0,
                  **kwargs) -> nnx.Module:
   """Builds model ``name`` for inputs of ``input_shape`` (H, W, C or features) and ``num_classes``."""
@@ -32,7 +41,7 @@ def create_model(name: str, input_shape: tuple[int, ...], num_classes: int, seed
     model = MODELS.get(name)(tuple(input_shape), num_classes, rngs=nnx.Rngs(seed), **kwargs)
   except (TypeError, ValueError, ZeroDivisionError) as e:  # unknown arguments, impossible widths
     raise PrunejaxError(f'bad config.model_kwargs {kwargs} for model {name!r} ({type(e).__name__}: {e}); '
-                        'check the argument names and that every width is >= 1.') from e
+                        f'{name} takes {model_arguments(name)}, every width >= 1.') from e
   empty = [path for path, leaf in nnx.to_flat_state(nnx.state(model, nnx.Param)) if leaf.value.size == 0]
   if empty:
     raise PrunejaxError(f'bad config.model_kwargs {kwargs} for model {name!r}: parameter '

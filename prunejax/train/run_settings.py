@@ -14,7 +14,8 @@ class RunSettings(Settings):
 
   method: str = setting('', "'' -> sparse when config.pruning prunes, else dense; or a registered method")
   model: str = setting('lenet_300_100', 'a registered model name')
-  model_kwargs: dict = setting({}, "the model's constructor arguments (widths, ...)")
+  model_kwargs: dict = setting({}, "the model's constructor arguments, e.g. {'hidden': (300, 100)} for mlp, "
+                                    "{'width': 0.5} for vgg16 (an unknown one is refused, listing the model's)")
   dataset: str = setting('fashion_mnist', 'a registered dataset name')
   data_dir: str = setting('', "'' -> $PRUNEJAX_DATA_DIR, $TFDS_DATA_DIR or ~/tensorflow_datasets")
   manual_dir: str = setting('', "'' -> $PRUNEJAX_MANUAL_DIR or /usr/share/datasets/fashion-mnist")

@@ -89,6 +89,16 @@ def test_environment_variables_choose_directories(monkeypatch, tmp_path):
   assert sources.data_dir_or_default() == tmp_path / 'd'
 
 
+def test_a_manual_dir_missing_some_idx_files_names_them(tmp_path):
+  manual = tmp_path / 'manual'
+  manual.mkdir()
+  fake_fashion_mnist(manual)
+  next(manual.glob(f'{offline.FASHION_MNIST_FILES["test"][0]}*')).unlink()  # one file of four lost
+  with pytest.raises(PrunejaxError, match=rf'not found offline.*\({manual} lacks '
+                                          rf'{offline.FASHION_MNIST_FILES["test"][0]}\); either'):
+    sources._load.__wrapped__('fashion_mnist', tmp_path / 'tfds', manual, False)
+
+
 def test_a_damaged_manual_file_is_named_not_reported_missing(tmp_path):
   manual = tmp_path / 'manual'
   manual.mkdir()

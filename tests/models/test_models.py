@@ -74,5 +74,9 @@ def test_a_zero_width_is_one_line(name, kwargs):
 def test_unknown_model_and_bad_kwargs_fail_clearly():
   with pytest.raises(PrunejaxError, match="unknown model 'resnet18'.*lenet5"):
     models.create_model('resnet18', (32, 32, 3), 10)
-  with pytest.raises(PrunejaxError, match="model_kwargs.*'resnet20'"):
+  with pytest.raises(PrunejaxError, match="model_kwargs.*'resnet20'.*; resnet20 takes width=16, every width"):
     models.create_model('resnet20', (32, 32, 3), 10, depth=21)
+  with pytest.raises(PrunejaxError, match=r"for model 'lenet_300_100' .*; lenet_300_100 takes no arguments"):
+    models.create_model('lenet_300_100', (28, 28, 1), 10, widths=(50, 20))
+  with pytest.raises(PrunejaxError, match=r"; mlp takes hidden=\(300, 100\), every width >= 1\."):
+    models.create_model('mlp', (28, 28, 1), 10, widths=(50, 20))
