@@ -51,6 +51,17 @@ def test_profile_cli_writes_the_edge_figures(tmp_path):
   assert figures['flops_per_example'] > 2 * 50000
 
 
+@pytest.mark.parametrize('optimizer', ['sgd', 'adam'])
+def test_profile_counts_the_training_step_the_run_compiles(tiny_config, tmp_path, optimizer):
+  """prunejax-profile's train_step_bytes is the run's: its optimizer (Adam holds two moments) included."""
+  from prunejax.commands.profile import profile  # pylint: disable=g-import-not-at-top
+  from prunejax.train import Run  # pylint: disable=g-import-not-at-top
+  tiny_config.optimizer.update({'name': optimizer, 'learning_rate': 1e-3})
+  run = Run(tiny_config, tmp_path)
+  assert profile(tiny_config)['train_step_bytes'] == run.step_bytes()
+  run.close()
+
+
 def test_compare_criteria_refuses_an_unknown_criterion_before_training(tmp_path):
   out = run('scripts/compare_criteria.py', '--config', 'configs/smoke.py', '--workdir', str(tmp_path),
             '--criteria', 'l1,fisher')

@@ -20,10 +20,10 @@ flags.mark_flags_as_required(['config'])
 
 
 def profile(config):
-  import optax  # pylint: disable=g-import-not-at-top
   from prunejax.data.sources import DATASET_SHAPES, check_dataset_name  # pylint: disable=g-import-not-at-top
   from prunejax.models import create_model  # pylint: disable=g-import-not-at-top
-  from prunejax.train import apply_model, init_train_state, split_model, update_step_bytes  # pylint: disable=g-import-not-at-top
+  from prunejax.train import (apply_model, init_train_state, make_optimizer, split_model,  # pylint: disable=g-import-not-at-top
+                              update_step_bytes)
 
   check_dataset_name(config.dataset)
   shape, classes = DATASET_SHAPES[config.dataset]
@@ -32,7 +32,7 @@ def profile(config):
                                                        **config.model_kwargs.to_dict()))
   apply = functools.partial(apply_model, defs.eval)
   figures = edge.profile_model(apply, params, model_state, shape, tuple(config.edge.batch_sizes), repeats=20)
-  tx = optax.sgd(0.1, momentum=0.9)
+  tx = make_optimizer(config.optimizer)  # the run's: an optimizer's state is part of the step's bytes
   state = init_train_state(params, model_state, tx, 0)
   figures['train_step_bytes'] = update_step_bytes(defs, tx, state, config.batch_size, shape)
   return {'model': config.model, 'dataset': config.dataset, 'batch_size': config.batch_size, **figures}
