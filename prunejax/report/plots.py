@@ -20,7 +20,7 @@ from matplotlib import ticker  # pylint: disable=g-import-not-at-top,wrong-impor
 PLOTTED = {
     'accuracy': ('accuracy', ('train_accuracy', 'validation_accuracy'), False),
     'loss': ('loss', ('train_loss', 'validation_loss'), True),
-    'params': ('parameters', ('params',), False),
+    'params': ('parameters', ('params', 'params_kept'), False),
     'batch_size': ('batch size', ('batch_size',), False),
     'step_bytes': ('train step MB (XLA)', ('train_step_bytes',), False),
 }
@@ -56,7 +56,7 @@ def plot_runs(workdirs: Sequence[str | pathlib.Path], out_dir: str | pathlib.Pat
         if not points or (len(runs) == 1 and key in FLAT_HIDDEN and len({v for _, v in points}) == 1):
           continue  # one run's fixed batch size is a flat line: nothing to see
         steps, values = zip(*points)
-        step_like = key in ('params', 'batch_size', 'train_step_bytes')
+        step_like = key in ('params', 'params_kept', 'batch_size', 'train_step_bytes')
         label_text = key if len(runs) == 1 else f'{run_name}: {key}'
         if step_like:  # piecewise constant between changes: extend to the last logged step
           steps, values = steps + (last_x,), values + (values[-1],)

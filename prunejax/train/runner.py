@@ -29,6 +29,7 @@ import jax
 import jax.numpy as jnp
 import ml_collections
 import numpy as np
+import optax
 from flax import nnx
 
 from prunejax import data as data_lib
@@ -491,6 +492,9 @@ class Run:
       seen = jnp.asarray(self.memory.examples, jnp.int32)
       changes['learning_rate'] = float(self._learning_rate_at()(seen))
     self._logged.update(current)
+    masks = optax.tree_utils.tree_get(self._state.opt_state, 'masks')
+    if record and masks is not None:  # a masked run: the parameters its masks keep, as they are pruned
+      record = {**record, 'params_kept': current['params'] - int(_pruned_count(masks))}
     if self.log is not None and (changes or record):  # (a resumed phase's start changes nothing)
       self.log.write(step, {'examples_seen': self.memory.examples, **changes, **record})
 
@@ -531,6 +535,11 @@ class Run:
   def release(self) -> None:
     """Lets another process have the workdir."""
     self._lock.close()
+
+
+@jax.jit
+def _pruned_count(masks) -> jax.Array:
+  return sum((jnp.sum(~m, dtype=jnp.int32) for m in jax.tree.leaves(masks)), jnp.int32(0))
 
 
 @jax.jit

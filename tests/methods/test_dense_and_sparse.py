@@ -103,6 +103,13 @@ def test_pruned_training_reaches_the_measured_target_sparsity(tiny_config, tmp_p
   dense_total = summary['params_total']
   assert summary['params_nonzero'] < 0.35 * dense_total
   assert summary['test_accuracy'] > 0.3
+  # The log follows the masks: the parameters they keep only fall, to at least the summary's non-zero count
+  # (it counts non-zero values: a kept weight may be exactly zero).
+  records = [json.loads(line) for line in (tmp_path / 'metrics.jsonl').read_text().splitlines()]
+  kept = [r['params_kept'] for r in records if 'params_kept' in r]
+  assert kept == sorted(kept, reverse=True) and len(kept) > 2
+  assert summary['params_nonzero'] <= kept[-1] < 0.35 * dense_total
+  assert (len(set(kept)) > 2) == (schedule == 'polynomial')  # refreshed on a schedule, or fixed once
 
 
 def test_pruned_run_resumes_bit_identically_with_its_masks(tiny_config, tmp_path):
