@@ -39,7 +39,8 @@ class Progress:
     self._bar = (tqdm.tqdm if tqdm and show else _LinesOnly)(
         total=total, initial=done, leave=False, unit='step', disable=None if bar else True, desc=desc or label)
     self._last_print = time.monotonic()
-    self._interval = min(5.0, every_seconds)  # the first line soon, then less often
+    self._interval = 0.0  # the first line after the first step, the next within 5 s, then every_seconds
+    self._lines = 0
     self._since_compile: tuple[float, int] | None = None  # (time, steps) once the compiled step has run
     self._shown: tuple[float, float] | None = None  # the figures on the bar
 
@@ -66,9 +67,10 @@ class Progress:
     now = time.monotonic()
     if self._since_compile is None:
       self._since_compile = (now, steps)  # this step compiled (or was the first): measure from here
-    if not self.show or not self._bar.disable or now - self._last_print <= self._interval:
+    if not self.show or not self._bar.disable or now - self._last_print < self._interval:
       return
-    self._last_print, self._interval = now, self.every_seconds
+    self._last_print, self._lines = now, self._lines + 1
+    self._interval = min(5.0, self.every_seconds) if self._lines == 1 else self.every_seconds
     counted = steps - self._since_compile[1]
     if counted <= 0:
       speed = 'compiling'
