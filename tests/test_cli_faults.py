@@ -23,6 +23,11 @@ def train(workdir, *overrides, **popen):
                           **popen)
 
 
+def errors(stderr: str) -> list[str]:
+  """stderr's lines less the progress lines a run prints there."""
+  return [line for line in stderr.strip().splitlines() if not line.startswith('train: step ')]
+
+
 def finished(workdir, *overrides):
   process = train(workdir, *overrides)
   _, err = process.communicate(timeout=600)
@@ -71,7 +76,7 @@ def test_a_disk_that_fills_during_a_save_is_one_line_and_resumes_identically(tmp
     process = train(disk / 'run', *overrides)
     _, err = process.communicate(timeout=600)
     assert process.returncode == 1
-    lines = err.strip().splitlines()  # the checkpoint's or the metrics' write, whichever fails first
+    lines = errors(err)  # the checkpoint's or the metrics' write, whichever fails first
     assert len(lines) == 1 and lines[0].startswith('error: ') and 'No space left on device' in lines[0], err
     assert lines[0].endswith('free space or make it writable, then re-run the same command: it resumes from the '
                              'newest intact checkpoint.')
@@ -91,6 +96,6 @@ def test_a_read_only_checkpoints_directory_is_refused_at_start_up(tmp_path):
     process = train(workdir, '--config.num_epochs=1')
     _, err = process.communicate(timeout=300)
   assert process.returncode == 1
-  assert err.strip().splitlines() == [
+  assert errors(err) == [
       f'error: {checkpoints} cannot be written (a read-only file system or no permission); make it writable, '
       'or copy the workdir elsewhere and run there.']

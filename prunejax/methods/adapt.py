@@ -239,7 +239,8 @@ def figures(unpruned: dict, removal: dict, best: dict, config) -> dict:
           'subset_name': str(config.adapt.subset),
           'pretrained_digest': unpruned['pretrained_digest'], 'unpruned_subset_accuracy': accuracy,
           'weights_pruned_fraction': removal['weights_pruned_fraction'],
-          'units_removed': removal['units_removed'], 'flops_dense': unpruned['flops_dense'], **best,
+          # (runs recorded before the rename hold filters_removed: the same count)
+          'units_removed': removal.get('units_removed', removal.get('filters_removed')), 'flops_dense': unpruned['flops_dense'], **best,
           **{k: removal[k] for k in ('estimated_percent', 'ranked_entries_used') if k in removal}}
 
 

@@ -50,10 +50,10 @@ def refuse_another_deployment(config: ml_collections.ConfigDict, workdir: pathli
     return
   checkpointer = Checkpointer(workdir / 'checkpoints', read_only=True)
   try:
-    meta = checkpointer.latest_meta()
+    intact = checkpointer.latest_intact()  # (a damaged newest one is said, and passed over, as a resume does)
   finally:
     checkpointer.close()
-  difference = meta and first_difference(meta, fingerprint(deploy_config(config)))
+  difference = intact and first_difference(intact[1], fingerprint(deploy_config(config)))
   if difference:
     key, saved, current = difference
     raise PrunejaxError(f'config.edge_retrain.deployed_workdir={str(workdir)!r} holds a deployment trained with '

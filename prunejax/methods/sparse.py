@@ -46,7 +46,8 @@ def _reached_target(summary: dict) -> None:
   """A run whose measured sparsity misses its target says so (e.g. a schedule that ends after training)."""
   if abs(summary['sparsity'] - summary['target_sparsity']) > 1e-3:
     summary['warning'] = (f'measured sparsity {summary["sparsity"]:.4f} misses the target '
-                          f'{summary["target_sparsity"]}: does config.pruning.end_step fall within training?')
+                          f'{summary["target_sparsity"]}: the trained kernels\' zeros are not what the masks '
+                          'prescribe; report it with the config.')
     distributed.say(summary['warning'], warning=True)
 
 

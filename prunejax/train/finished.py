@@ -37,18 +37,18 @@ def finished_checkpoint(workdir: str | pathlib.Path, wait: bool = False) -> Fini
   summary's checkpoint is damaged."""
   workdir = pathlib.Path(workdir)
   summary_path = workdir / 'summary.json'
+  training = holder(workdir) if workdir.is_dir() else None
+  if training is not None and wait:
+    distributed.say(f'{workdir} is in use by {training}: waiting for it')
+    wait_until_free(workdir)
+    training = None
   if not (workdir / 'checkpoints').is_dir() or not summary_path.exists():
-    training = holder(workdir) if workdir.is_dir() else None
     if training is not None:
       raise PrunejaxError(f'{workdir} is being trained by {training} and holds no finished run yet; wait for it '
                           'to finish.')
     raise PrunejaxError(f'{workdir} holds no finished run (checkpoints/ and summary.json); pass the --workdir '
                         'of a finished run, or run its config to the end first.')
-  training = holder(workdir)
-  if training is not None and wait:
-    distributed.say(f'{workdir} is in use by {training}: waiting for it')
-    wait_until_free(workdir)
-  elif training is not None:
+  if training is not None:
     raise PrunejaxError(f'{workdir} is being trained by {training}; wait for it to finish (its summary and '
                         'newest checkpoint are not final yet).')
   try:

@@ -35,9 +35,11 @@ class MetricsLog:
       os.replace(partial, self.path)
       self.records = len(records)
     self._file = self.path.open('a')
-    # TensorBoard's purge_step hides the earlier events past the restored step (a replay writes them again).
+    # TensorBoard's purge_step hides earlier events past the restored step (a replay writes them again; a
+    # record written at that step after the checkpoint, e.g. the final one, shows twice), or all of them
+    # on a fresh start.
     self._tensorboard = tensorboardX and tensorboardX.SummaryWriter(
-        str(workdir / 'tensorboard'), purge_step=resume_step + 1 if self.records else None)
+        str(workdir / 'tensorboard'), purge_step=resume_step + 1 if self.records else 0)
 
   def write(self, step: int, metrics: dict[str, float]) -> None:
     record = {'step': int(step), **{k: _plain(v) for k, v in metrics.items()}}

@@ -30,11 +30,9 @@ class OptimizerSettings(Settings):
   def check(self) -> None:
     """Fields the chosen optimizer or schedule would ignore are refused, not dropped silently."""
     default = lambda field: type(self).__dataclass_fields__[field].default
-    if self.name != 'sgd':
-      for field in ('momentum', 'nesterov'):
-        if getattr(self, field) != default(field):
-          raise self.error(field, f"applies to name='sgd' ({self.name} keeps its own moment estimates); "
-                                  f'leave it at {default(field)!r} or use sgd.')
+    if self.name != 'sgd' and self.momentum != default('momentum'):  # (nesterov, a flag of sgd's, is let be)
+      raise self.error('momentum', f"applies to name='sgd' ({self.name} keeps its own moment estimates); "
+                                   f"leave it at {default('momentum')!r} or use sgd.")
     if self.schedule != 'step':
       for field in ('decay_epochs', 'decay_factor'):
         if getattr(self, field) != default(field):

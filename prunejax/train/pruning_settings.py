@@ -52,7 +52,7 @@ class PruningSettings(Settings):
         raise self.error('sparsity', 'has no effect with pruning.method=none; set pruning.method (magnitude, '
                          'snip, ...) or leave sparsity at 0.')
       return
-    if not self.sparsity:
+    if not self.sparsity and not any(dict(self.per_layer).values()):
       raise self.error('sparsity', f'prunes nothing with pruning.method={self.method}; set a sparsity in (0, 1) '
                        '(e.g. 0.9) or pruning.method=none.')
     for field in ('include', 'exclude'):

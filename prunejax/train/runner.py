@@ -29,11 +29,10 @@ import jax
 import jax.numpy as jnp
 import ml_collections
 import numpy as np
-import optax
 from flax import nnx
 
 from prunejax import data as data_lib
-from prunejax import structure
+from prunejax import core, structure
 from prunejax.errors import PrunejaxError
 from prunejax.models import create_model
 from prunejax.train import compile_cache, distributed, sharding
@@ -492,9 +491,9 @@ class Run:
       seen = jnp.asarray(self.memory.examples, jnp.int32)
       changes['learning_rate'] = float(self._learning_rate_at()(seen))
     self._logged.update(current)
-    masks = optax.tree_utils.tree_get(self._state.opt_state, 'masks')
-    if record and masks is not None:  # a masked run: the parameters its masks keep, as they are pruned
-      record = {**record, 'params_kept': current['params'] - int(_pruned_count(masks))}
+    masked = core.find_masked_state(self._state.opt_state)
+    if record and masked is not None:  # a masked run: the parameters its masks keep, as they are pruned
+      record = {**record, 'params_kept': current['params'] - int(_pruned_count(masked.masks))}
     if self.log is not None and (changes or record):  # (a resumed phase's start changes nothing)
       self.log.write(step, {'examples_seen': self.memory.examples, **changes, **record})
 

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from flax import nnx
 
-from prunejax import core, data, methods, structure
+from prunejax import configs, core, data, methods, structure
 from prunejax.data import sources
 from prunejax.errors import PrunejaxError
 from prunejax.methods import adapt as adapt_lib
@@ -203,3 +203,12 @@ def test_adapt_removes_heads_and_mlp_units_of_a_transformer_by_mean_abs(adapt_co
   assert attention.num_heads == attention.query.kernel.shape[1] == attention.out.kernel.shape[0]
   assert attention.head_dim == attention.value.kernel.shape[2] == attention.out.kernel.shape[1]
   assert model.encoder.blocks[0].mlp_in.out_features < 32 or attention.num_heads < 4
+
+
+def test_removal_figures_recorded_before_the_rename_are_read():
+  """A checkpoint's or shared summary's removal record from before units_removed (filters_removed) is read."""
+  config = configs.load(REPO / 'configs' / 'adapt_lenet5_fashion_mnist.py')
+  unpruned = {'unpruned_subset_accuracy': 0.9, 'pretrained_digest': 'd', 'flops_dense': 1.0}
+  old = adapt_lib.figures(unpruned, {'weights_pruned_fraction': 0.5, 'filters_removed': 7}, {}, config)
+  new = adapt_lib.figures(unpruned, {'weights_pruned_fraction': 0.5, 'units_removed': 7}, {}, config)
+  assert old == new and new['units_removed'] == 7 and new['epochs'] == config.adapt.total_epochs

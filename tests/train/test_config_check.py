@@ -53,7 +53,6 @@ def test_a_pruning_at_init_method_is_refused_for_what_it_is(tiny_config, overrid
 
 @pytest.mark.parametrize('overrides,message', [
     ({'name': 'adam', 'momentum': 0.5}, r"config.optimizer.momentum=0.5 applies to name='sgd' \(adam keeps"),
-    ({'name': 'adamw', 'nesterov': False}, r"config.optimizer.nesterov=False applies to name='sgd'"),
     ({'schedule': 'cosine', 'decay_epochs': (1.0,)}, r"decay_epochs=\(1.0,\) applies to schedule='step' "
                                                      r"\(schedule='cosine'\)"),
     ({'schedule': 'constant', 'decay_factor': 0.5}, r"decay_factor=0.5 applies to schedule='step'"),
@@ -62,6 +61,15 @@ def test_optimizer_fields_the_choice_would_ignore_are_refused(tiny_config, overr
   tiny_config.optimizer.update(overrides)
   with pytest.raises(PrunejaxError, match=message):
     check_config(tiny_config)
+
+
+def test_what_those_rules_let_be(tiny_config):
+  """Switching an SGD config with nesterov=False (cifar10.py) to AdamW, and a layerwise config that prunes
+  only the layers per_layer names (sparsity 0 elsewhere), are legitimate."""
+  tiny_config.optimizer.update({'name': 'adamw', 'nesterov': False})
+  tiny_config.pruning.update({'method': 'magnitude', 'sparsity': 0.0, 'scope': 'layerwise',
+                              'per_layer': {'hidden': 0.5}})
+  check_config(tiny_config)
 
 
 @pytest.mark.parametrize('field,value,message', [
