@@ -102,10 +102,15 @@ def test_small_dense_trains_dynhps_final_shape_from_scratch(dynhp_config, tmp_pa
     methods.train_and_evaluate(config, tmp_path / 'small2')
 
 
-def test_a_target_the_schedule_ends_before_is_a_warning_in_the_summary(dynhp_config, tmp_path):
-  probe = Run(dynhp_config, tmp_path / 'probe')
-  total = probe.reference_steps_per_epoch * dynhp_config.num_epochs
+def reference_steps(config, workdir) -> int:
+  """The run's length in steps of config.batch_size (what DynHP's schedule counts)."""
+  probe = Run(config, workdir)
   probe.close()
+  return probe.reference_steps_per_epoch * config.num_epochs
+
+
+def test_a_target_the_schedule_ends_before_is_a_warning_in_the_summary(dynhp_config, tmp_path):
+  total = reference_steps(dynhp_config, tmp_path / 'probe')
   # Four prunes of 15% remove at most 192 of 400 units: enough by the start-up bound (no unit set frees
   # more than its units free alone), never enough in fact (hidden units' weights are shared).
   dynhp_config.dynhp.update({'rate': 0.15, 'prune_every': 10, 'begin_step': total - 35})
@@ -116,9 +121,7 @@ def test_a_target_the_schedule_ends_before_is_a_warning_in_the_summary(dynhp_con
 
 def test_a_prune_too_close_to_the_end_is_a_warning(dynhp_config, tmp_path):
   """A run that lands its target at its last steps leaves a final network that hardly trained: said."""
-  probe = Run(dynhp_config, tmp_path / 'probe')
-  total = probe.reference_steps_per_epoch * dynhp_config.num_epochs
-  probe.close()
+  total = reference_steps(dynhp_config, tmp_path / 'probe')
   dynhp_config.dynhp.update({'rate': 0.9, 'prune_every': 10, 'begin_step': total - 2})
   summary = methods.train_and_evaluate(dynhp_config, tmp_path / 'run')
   assert summary['num_prunes'] == 1 and summary['params_final'] >= summary['target_params']
