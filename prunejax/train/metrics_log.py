@@ -34,14 +34,17 @@ class MetricsLog:
       partial.write_text(''.join(json.dumps(r) + '\n' for r in records))
       os.replace(partial, self.path)
       self.records = len(records)
-    self._file = self.path.open('a')
     # TensorBoard's purge_step hides earlier events past the restored step (a replay writes them again; a
     # record written at that step after the checkpoint, e.g. the final one, shows twice), or all of them
     # on a fresh start.
-    self._tensorboard = tensorboardX and tensorboardX.SummaryWriter(
-        str(workdir / 'tensorboard'), purge_step=resume_step + 1 if self.records else 0)
+    self._purge_step = resume_step + 1 if self.records else 0
+    self._file = self._tensorboard = None  # opened at the first record: a run refused at start-up leaves none
 
   def write(self, step: int, metrics: dict[str, float]) -> None:
+    if self._file is None:
+      self._file = self.path.open('a')
+      self._tensorboard = tensorboardX and tensorboardX.SummaryWriter(str(self.path.parent / 'tensorboard'),
+                                                                      purge_step=self._purge_step)
     record = {'step': int(step), **{k: _plain(v) for k, v in metrics.items()}}
     self._file.write(json.dumps(record) + '\n')
     self._file.flush()
@@ -51,7 +54,8 @@ class MetricsLog:
         self._tensorboard.add_scalar(name, value, step)
 
   def close(self) -> None:
-    self._file.close()
+    if self._file is not None:
+      self._file.close()
     if self._tensorboard:
       self._tensorboard.close()
 
