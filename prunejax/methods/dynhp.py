@@ -112,6 +112,8 @@ def _plan(run: Run, cfg) -> dict:
                         f'parameters, but {cfg.min_units} units per layer already take {floor:,}; '
                         'lower the compression or config.dynhp.min_units.')
   _check_reachable(run, cfg, groups, dense, target)
+  if cfg.score == 'bn_scale':  # refused now, not at the first prune, where a network lacks BatchNorm
+    structure.model_scores(run.model(), groups, 'bn_scale')
   dense_bytes = run.step_bytes()
   budget = int(cfg.memory_budget_bytes) or dense_bytes
   if budget != dense_bytes and cfg.batch_sizing:  # an explicit budget: start at the batch that fits it

@@ -111,7 +111,12 @@ def criterion_scores(variables, groups: list[Group], criterion: str) -> dict[str
     outgoing = sums['consumers']
     return {k: v * np.sqrt(outgoing[k]) if k in outgoing else v for k, v in incoming.items()}
   if criterion == 'bn_scale':
-    return channel_scores(_leafwise(jnp.abs, variables), groups, 'bn_scale', 'mean')
+    scores = channel_scores(_leafwise(jnp.abs, variables), groups, 'bn_scale', 'mean')
+    unscaled = [g.name for g in groups if g.prunable and g.name not in scores]
+    if unscaled:
+      raise PrunejaxError(f'bn_scale ranks channels by their BatchNorm scale, and {len(unscaled)} prunable '
+                          f'group(s) have none (e.g. {unscaled[0]}); choose l1, l2, mean_abs or contribution.')
+    return scores
   return channel_scores(_leafwise(jnp.abs, variables), groups, 'producers',
                         'mean' if criterion == 'mean_abs' else 'sum')
 
@@ -143,14 +148,25 @@ def select_channels(scores: Mapping[str, np.ndarray], groups: list[Group], ratio
   """
   if not 0.0 <= ratio < 1.0:
     raise PrunejaxError(f'channel ratio={ratio} must be in [0, 1).')
+  if min_channels < 1 or multiple < 1:
+    raise PrunejaxError(f'min_channels={min_channels} and multiple={multiple} must be >= 1.')
   prunable = [g for g in groups if g.prunable and g.name in scores]
+  if not prunable:
+    raise PrunejaxError('no prunable group has scores (e.g. bn_scale on a network without BatchNorm); score '
+                        'the groups with another criterion.')
+  for g in prunable:
+    if np.shape(scores[g.name]) != (g.size,):
+      raise PrunejaxError(f'scores[{g.name!r}] has shape {np.shape(scores[g.name])}, the group has {g.size} '
+                          'channels; score the same network the groups were traced from.')
   if scope == 'layerwise':
     counts = {g.name: g.size - int(np.floor(ratio * g.size)) for g in prunable}
   elif scope == 'global':
+    # One ranking of every channel, ties broken by position (earlier groups and channels kept first, as
+    # each group's own order below does), so exactly floor(ratio x total) go whatever the ties.
     everything = np.concatenate([scores[g.name] for g in prunable])
-    n_remove = int(np.floor(ratio * everything.size))
-    threshold = np.sort(everything)[n_remove - 1] if n_remove else -np.inf
-    counts = {g.name: int((scores[g.name] > threshold).sum()) for g in prunable}
+    kept = np.argsort(-everything, kind='stable')[:everything.size - int(np.floor(ratio * everything.size))]
+    owner = np.repeat(np.arange(len(prunable)), [g.size for g in prunable])
+    counts = {g.name: int(n) for g, n in zip(prunable, np.bincount(owner[kept], minlength=len(prunable)))}
   else:
     raise PrunejaxError(f"scope={scope!r} must be 'layerwise' or 'global'.")
   keep = {}

@@ -60,6 +60,7 @@ def test_without_batch_sizing_memory_falls(dynhp_config, tmp_path):
     ('rate', 1.0, r'rate=1.0 must be in \(0, 1\)'),
     ('score', 'fisher', "score='fisher' is unknown"),
     ('target_compression', 5000.0, 'units per layer already take'),
+    ('score', 'bn_scale', r'bn_scale ranks channels by their BatchNorm scale, and 2 prunable group\(s\) have none'),
     ('begin_step', 10_000, r'config.dynhp cannot reach target_compression=8.0 within the run: begin_step=10000 '
                            r'and prune_every=5 leave 0 prunes in \d+ steps'),
     ('prune_every', 1_000, r'cannot reach target_compression=8.0 within the run: begin_step=5 and '

@@ -60,13 +60,33 @@ def test_global_selection_ranks_across_groups():
   assert len(keep['hidden/0/kernel']) == 100 and len(keep['hidden/1/kernel']) == 100
 
 
+def test_global_selection_breaks_ties_by_position_and_removes_exactly_the_ratio():
+  """All scores equal (a fresh network's BatchNorm scales): exactly floor(ratio x total) go, later first."""
+  _, groups, _ = traced('lenet_300_100')
+  scores = {'hidden/0/kernel': np.ones(300), 'hidden/1/kernel': np.ones(100)}
+  keep = structure.select_channels(scores, groups, 0.5, scope='global')
+  assert len(keep['hidden/0/kernel']) == 200 and len(keep['hidden/1/kernel']) == 1  # (min_channels)
+  np.testing.assert_array_equal(keep['hidden/0/kernel'], np.arange(200))
+
+
+def test_bn_scale_on_groups_without_batchnorm_is_refused():
+  model, groups, variables = traced('lenet_300_100')
+  with pytest.raises(PrunejaxError, match=r'bn_scale ranks channels by their BatchNorm scale, and 2 prunable '
+                                          r'group\(s\) have none \(e.g. hidden/0/kernel\); choose l1'):
+    structure.model_scores(model, groups, 'bn_scale')
+
+
 @pytest.mark.parametrize('kwargs,message', [
-    (dict(ratio=1.0), r'ratio=1.0 must be in \[0, 1\)'), (dict(ratio=0.5, scope='blocks'), "scope='blocks'")])
+    (dict(ratio=1.0), r'ratio=1.0 must be in \[0, 1\)'), (dict(ratio=0.5, scope='blocks'), "scope='blocks'"),
+    (dict(ratio=0.5, multiple=0), r'min_channels=1 and multiple=0 must be >= 1'),
+    (dict(ratio=0.5, scores={'hidden/0/kernel': np.ones(10)}), r"scores\['hidden/0/kernel'\] has shape \(10,\), "
+                                                               'the group has 300 channels'),
+    (dict(ratio=0.5, scores={}), 'no prunable group has scores')])
 def test_bad_selection_arguments(kwargs, message):
   _, groups, variables = traced('lenet_300_100')
-  scores = structure.criterion_scores(variables, groups, 'l1')
+  kwargs = {'scores': structure.criterion_scores(variables, groups, 'l1'), **kwargs}
   with pytest.raises(PrunejaxError, match=message):
-    structure.select_channels(scores, groups, **kwargs)
+    structure.select_channels(groups=groups, **kwargs)
   with pytest.raises(PrunejaxError, match='unknown structured criterion'):
     structure.criterion_scores(variables, groups, 'taylor2')
 
