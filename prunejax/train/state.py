@@ -32,11 +32,13 @@ class ModelDefs:
 
 
 def split_model(model: nnx.Module) -> tuple[ModelDefs, nnx.State, nnx.State]:
-  """Splits ``model`` into (graph defs for train and eval, params, other state such as BN statistics)."""
-  model.eval()
-  eval_def, _, _ = nnx.split(model, nnx.Param, ...)
-  model.train()
-  train_def, params, model_state = nnx.split(model, nnx.Param, ...)
+  """Splits ``model`` into (graph defs for train and eval, params, other state such as BN statistics),
+  leaving ``model`` in the mode it was in (the modes are set on clones, which share its arrays)."""
+  evaluating, training = nnx.clone(model), nnx.clone(model)
+  evaluating.eval()
+  training.train()
+  eval_def, _, _ = nnx.split(evaluating, nnx.Param, ...)
+  train_def, params, model_state = nnx.split(training, nnx.Param, ...)
   return ModelDefs(train=train_def, eval=eval_def), params, model_state
 
 

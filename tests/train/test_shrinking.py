@@ -64,3 +64,13 @@ def test_memory_freed_by_shrinking_buys_a_bigger_batch_under_the_same_budget():
   small_fit = lambda b: train.update_step_bytes(small_defs, tx, small, b, (8, 8, 1))
   bigger = edge.largest_batch_within(budget, small_fit, multiple=8)
   assert bigger > 64 and small_fit(bigger) <= budget < small_fit(bigger + 8)
+
+
+def test_split_model_leaves_the_callers_model_in_its_mode():
+  model = models.create_model('resnet20', (8, 8, 1), 10, width=4)
+  model.eval()
+  x = jnp.ones((2, 8, 8, 1))
+  before = model(x)
+  defs, params, model_state = train.split_model(model)
+  np.testing.assert_array_equal(model(x), before)  # still eval: running averages, not batch statistics
+  np.testing.assert_array_equal(nnx.merge(defs.eval, params, model_state)(x), before)
