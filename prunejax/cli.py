@@ -79,10 +79,8 @@ def override_errors(argv: Sequence[str]) -> list[str]:
   except PrunejaxError as e:
     return [f'cannot load --config {path}: {e}']
   except Exception as e:  # pylint: disable=broad-except  # a file that is not a config: say what it raised
-    fix = ("its get_config takes an argument: pass it as --config 'file.py:arg'"
-           if isinstance(e, TypeError) and 'get_config()' in str(e) else
-           'pass a Python config file with get_config(), e.g. configs/default.py')
-    return [f'cannot load --config {path}: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ""}; {fix}.']
+    return [f'cannot load --config {path}: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ""}; '
+            'pass a Python config file with get_config(), e.g. configs/default.py.']
   errors = []
   for arg in argv:
     if not arg.startswith('--config.'):

@@ -18,4 +18,10 @@ def load(path: str | pathlib.Path) -> ml_collections.ConfigDict:
   get_config = runpy.run_path(file).get('get_config')
   if get_config is None:
     raise PrunejaxError(f'{file} defines no get_config(); a config file returns its ConfigDict from it.')
-  return get_config(arg) if arg else get_config()
+  try:
+    return get_config(arg) if arg else get_config()
+  except TypeError as e:
+    if 'get_config()' not in str(e):
+      raise
+    hint = f"pass it as '{file}:arg'" if not arg else f"its get_config takes no argument: drop ':{arg}'"
+    raise PrunejaxError(f'{file}: {e}; {hint}.') from None

@@ -3,6 +3,7 @@
 import pytest
 
 import prunejax
+from prunejax import configs
 from prunejax.errors import PrunejaxError
 from tests.conftest import REPO
 
@@ -32,3 +33,13 @@ def test_every_shipped_config_passes_its_checks(path):
   method = prunejax.methods.METHODS.get(prunejax.methods.registry.method_name(config))
   if method.check is not None:
     method.check(config)
+
+
+def test_a_config_argument_given_or_missing_is_one_line(tmp_path):
+  needs = tmp_path / 'needs.py'
+  needs.write_text('def get_config(epochs):\n  return None\n')
+  with pytest.raises(PrunejaxError, match=rf"get_config\(\) missing 1 required .*; pass it as '{needs}:arg'\."):
+    configs.load(needs)
+  with pytest.raises(PrunejaxError, match=r"takes 0 positional arguments .*; its get_config takes no argument: "
+                                          r"drop ':x'\."):
+    configs.load(str(REPO / 'configs' / 'smoke.py') + ':x')

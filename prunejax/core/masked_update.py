@@ -49,6 +49,8 @@ def masked_update(inner: optax.GradientTransformation, initial_masks,
         transform_non_params=lambda s, *_: s, is_leaf=_is_none)
 
   def update(updates, state: MaskedState, params=None):
+    if params is None:  # the update sets pruned weights to zero (-p): it needs them
+      raise ValueError('masked_update needs the params: call update(grads, state, params).')
     masks = state.masks
     if schedule is not None:
       masks = jax.lax.cond(schedule.is_refresh_step(state.count),
@@ -58,7 +60,7 @@ def masked_update(inner: optax.GradientTransformation, initial_masks,
     # is zero there. Masking its inputs (not its outputs) fuses into its update: no param-sized buffer.
     inner_updates, inner_state = inner.update(
         apply_masks(updates, masks), zeroed(state.inner_state, masks),
-        None if params is None else apply_masks(params, masks))
+        apply_masks(params, masks))
     final = jax.tree.map(lambda m, u, p: u if m is None else jnp.where(m, u, -p), masks, inner_updates,
                          params, is_leaf=_is_none)
     return final, MaskedState(state.count + 1, masks, inner_state)

@@ -20,6 +20,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from prunejax.errors import PrunejaxError
+
 
 def sortable_keys(x: jax.Array) -> jax.Array:
   """uint32 keys ordered like the float32 values (negative floats flipped, NaN largest)."""
@@ -163,10 +165,20 @@ def _position_of_tie(flat: list[jax.Array], threshold: jax.Array, index: jax.Arr
   return position
 
 
+def top_k_masks(scores: list[jax.Array], k) -> list[jax.Array]:
+  """Boolean masks keeping exactly the k largest scores across all arrays (0 <= k <= total size; a traced
+  k outside is clipped). NaN ranks highest here, by its key (``masks_global`` and ``masks_layerwise``
+  rank it lowest). Jitted: called eagerly, its search loops would be traced and compiled at every call."""
+  if not scores:
+    raise PrunejaxError('top_k_masks got no score array; pass a list of at least one.')
+  total = sum(int(np.prod(np.shape(s))) for s in scores)
+  if isinstance(k, (int, np.integer)) and not 0 <= k <= total:
+    raise PrunejaxError(f'top_k_masks: k={k} must be in [0, {total}] (the number of scores).')
+  return _top_k_masks(scores, k)
+
+
 @jax.jit
-def top_k_masks(scores: list[jax.Array], k: jax.Array) -> list[jax.Array]:
-  """Boolean masks keeping exactly the k largest scores across all arrays (0 <= k <= total size). Jitted:
-  called eagerly, its search loops would be traced and compiled again at every call."""
+def _top_k_masks(scores: list[jax.Array], k: jax.Array) -> list[jax.Array]:
   flat = [s.astype(jnp.float32).ravel() for s in scores]
   k = jnp.asarray(k, jnp.int32)
   threshold, at_least, above = _threshold(flat, jnp.maximum(k, 1))

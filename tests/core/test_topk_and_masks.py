@@ -1,6 +1,7 @@
 import jax
 import jax.numpy as jnp
 import numpy as np
+import optax
 import pytest
 from hypothesis import given, settings, strategies as st
 
@@ -194,3 +195,19 @@ def test_a_traced_sparsity_out_of_range_is_clipped():
   np.testing.assert_array_equal(at(-0.5), np.ones(10, bool))
   with pytest.raises(PrunejaxError, match=r'sparsity=1.7 must be in \[0, 1\]'):
     core.masks_global(scores, {'a': True}, 1.7)
+
+
+def test_bad_concrete_inputs_are_one_line_errors():
+  x = jnp.arange(5.0)
+  for k in (6, -1):
+    with pytest.raises(PrunejaxError, match=rf'top_k_masks: k={k} must be in \[0, 5\]'):
+      core.top_k_masks([x], k)
+  with pytest.raises(PrunejaxError, match='top_k_masks got no score array'):
+    core.top_k_masks([], 0)
+  scores, selected = {'w': x}, {'w': True}
+  for sparsity in (np.float32(1.2), np.float64(-0.1)):  # numpy scalars are as concrete as Python floats
+    with pytest.raises(PrunejaxError, match='must be in \\[0, 1\\]'):
+      core.masks_global(scores, selected, sparsity)
+  update = core.masked_update(optax.sgd(0.1), {'w': x > 1})
+  with pytest.raises(ValueError, match='masked_update needs the params'):
+    update.update({'w': x}, update.init({'w': x}))
