@@ -212,7 +212,8 @@ def measure_against_original(run: Run, rounds: int, repeats: int) -> dict:
   flops = [edge.forward_flops_per_example(fn, p, s, shape) for fn, p, s in (original, current)]
   nbytes = [sum(int(x.nbytes) for x in jax.tree.leaves(p)) for _, p, _ in (original, current)]
   figures = {'params_dense': edge.count_params(params)[0], 'params_final': edge.count_params(current[1])[0],
-             'params_nonzero': edge.count_params(current[1])[1], 'dense_bytes_original': nbytes[0],
+             # (at production, before any training: the summary's params_nonzero is the final network's)
+             'params_produced_nonzero': edge.count_params(current[1])[1], 'dense_bytes_original': nbytes[0],
              'dense_bytes_final': nbytes[1], 'size_ratio': nbytes[0] / nbytes[1],
              'flops_original': flops[0], 'flops_final': flops[1], 'flops_ratio': flops[0] / flops[1]}
   for batch in tuple(run.config.edge.batch_sizes):
