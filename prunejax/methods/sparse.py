@@ -53,3 +53,4 @@ def _reached_target(summary: dict) -> None:
 
 def _prune_at_init(run: Run, pruning: Pruning) -> None:
   run.state = pruning.prune_at_init(run.defs, run.state, run.splits, run.config.seed)
+  run.notes['mask_collapsed'] = bool(pruning.collapsed)  # (checkpointed: a resumed run still knows why)

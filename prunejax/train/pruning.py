@@ -69,6 +69,7 @@ class Pruning:
 
   def __init__(self, cfg, params):
     self.cfg = cfg
+    self.collapsed = False  # set by prune_at_init: the mask leaves an output that ignores the input
     self.selected = core.select_leaves(params, cfg.include, cfg.exclude)
     per_layer = dict(cfg.per_layer) if cfg.get('per_layer') else None
     self.densities = (core.layer_densities(params, self.selected, cfg.sparsity, cfg.distribution, per_layer)
@@ -102,7 +103,8 @@ class Pruning:
     scored = self.scored_masks_at_init(defs, state.params, state.model_state, splits, seed)
     masks = scored['masks']
     pruned = core.apply_masks(state.params, masks)
-    if constant_output(defs.eval, pruned, state.model_state, scored['score_batch']):
+    self.collapsed = constant_output(defs.eval, pruned, state.model_state, scored['score_batch'])
+    if self.collapsed:
       print(f'warning: the {self.cfg.method} mask at sparsity {self.cfg.sparsity} leaves a network whose '
             'output is the same for every score-batch input (a layer is cut, or all its units are dead: '
             'e.g. only negative weights kept in front of a ReLU); it will not learn — lower the sparsity '

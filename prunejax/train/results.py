@@ -82,10 +82,12 @@ def _warn_if_not_learned(run: Run, summary: dict[str, Any]) -> None:
   uniform = math.log(classes)
   if classes < 2 or summary['test_loss'] < NOT_LEARNED_SHARE * uniform:
     return
+  fix = ('its mask at initialisation cut the network (said at the start): lower config.pruning.sparsity or '
+         'choose another scorer' if run.notes.get('mask_collapsed') else
+         'lower config.optimizer.learning_rate or set config.optimizer.warmup_epochs')
   warning = (f'{run.workdir}: the network did not learn: its test loss {summary["test_loss"]:.4f} is a uniform '
              f'guess\'s over {classes} classes (ln {classes} = {uniform:.4f}), accuracy '
-             f'{summary["test_accuracy"]:.2%}; lower config.optimizer.learning_rate or set '
-             'config.optimizer.warmup_epochs, and use a new --workdir.')
+             f'{summary["test_accuracy"]:.2%}; {fix}, and use a new --workdir.')
   summary['warning'] = '; '.join(filter(None, [summary.get('warning'), warning]))
   distributed.say(warning, warning=True)
 
