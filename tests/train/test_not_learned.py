@@ -10,7 +10,7 @@ from prunejax.train import results
 
 
 def fake_run(classes: int):
-  return types.SimpleNamespace(splits=types.SimpleNamespace(num_classes=classes), workdir='runs/x')
+  return types.SimpleNamespace(splits=types.SimpleNamespace(num_classes=classes), workdir='runs/x', notes={})
 
 
 def test_a_uniform_guess_is_a_warning_on_stderr_and_in_the_summary(capsys):
