@@ -64,11 +64,20 @@ def test_batchnorm_statistics_move_in_train_mode_only():
 
 
 @pytest.mark.parametrize('name,kwargs', [('mlp', {'hidden': (0, 10)}), ('mlp', {'hidden': (10, 0)}),
-                                         ('resnet20', {'width': 0})])
+                                         ('resnet20', {'width': 0}), ('mlp', {'hidden': (-1,)}),
+                                         ('vgg16', {'width': -1.0})])
 def test_a_zero_width_is_one_line(name, kwargs):
   with pytest.raises(PrunejaxError, match=rf'bad config.model_kwargs .* for model {name!r}.*width') as error:
     models.create_model(name, (28, 28, 1), 10, **kwargs)
   assert '\n' not in str(error.value)
+
+
+def test_a_bad_shape_or_class_count_is_named_not_blamed_on_model_kwargs():
+  with pytest.raises(PrunejaxError, match=r"model 'resnet20' needs num_classes >= 1, got 0"):
+    models.create_model('resnet20', (8, 8, 1), 0)
+  with pytest.raises(PrunejaxError, match=r"cannot build model 'lenet5' for inputs of shape \(28, 28\) .*images "
+                                          r'are \(height, width, channels\)'):
+    models.create_model('lenet5', (28, 28), 10)
 
 
 def test_unknown_model_and_bad_kwargs_fail_clearly():
