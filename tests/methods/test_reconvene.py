@@ -182,6 +182,8 @@ def test_training_keeps_the_masks_fixed(reconvene_config, tmp_path, upai):
     ('reinit', 'all', "reinit='all' is unknown; choose one of"),
     ('upai', 'obd', 'obd'),
     ('count', -1, 'count=-1 must be >= 0'),
+    ('sensitivity', 'concentration', r"threshold=[0-9.]+ selects every thinned group under "
+                                     r"sensitivity='concentration', whose values lie in \[0, 1\]"),
 ])
 def test_bad_settings_are_refused_in_one_line(reconvene_config, tmp_path, field, value, message):
   reconvene_config.reconvene[field] = value
