@@ -12,13 +12,14 @@ from prunejax.core.paths import leaf_paths
 from prunejax.errors import PrunejaxError
 
 SCOPES = ('layerwise', 'global')
+CONCRETE = (int, float, np.integer, np.floating)  # values known at trace time (checked, not clipped)
 _is_none = lambda x: x is None
 
 
 def kept_count(density, size: int):
   """round(density x size): exact in Python for a concrete density (float32 is not, past 2^24); a traced
   density is clipped to [0, 1] (a concrete one out of range is refused by the callers)."""
-  if isinstance(density, (int, float, np.integer, np.floating)):
+  if isinstance(density, CONCRETE):
     return jnp.int32(int(round(density * size)))
   return jnp.round(jnp.clip(density, 0.0, 1.0) * size).astype(jnp.int32)
 
@@ -40,7 +41,7 @@ def masks_layerwise(scores, densities):
   ``densities`` is a pytree of floats (Python or traced) with None on leaves that are not pruned.
   """
   for d in jax.tree.leaves(densities, is_leaf=_is_none):
-    if isinstance(d, (int, float, np.integer, np.floating)) and not 0.0 <= d <= 1.0:
+    if isinstance(d, CONCRETE) and not 0.0 <= d <= 1.0:
       raise PrunejaxError(f'density {d} must be in [0, 1] (the kept fraction of a leaf).')
   leaves = [None if d is None else topk.top_k_masks([_nan_lowest(s)], kept_count(d, s.size))[0]
             for d, s in zip(jax.tree.leaves(densities, is_leaf=_is_none), jax.tree.leaves(scores))]
@@ -56,7 +57,7 @@ def masks_global(scores, selected, sparsity):
   every score above it kept): its count is total - int(sparsity x total), which differs from ours by at
   most one weight, plus any ties at its threshold.
   """
-  if isinstance(sparsity, (int, float, np.integer, np.floating)) and not 0.0 <= sparsity <= 1.0:
+  if isinstance(sparsity, CONCRETE) and not 0.0 <= sparsity <= 1.0:
     raise PrunejaxError(f'sparsity={sparsity} must be in [0, 1] (the fraction of selected weights removed).')
   flags = jax.tree.leaves(selected)
   chosen = [_nan_lowest(s) for s, f in zip(jax.tree.leaves(scores), flags) if f]

@@ -240,7 +240,8 @@ def figures(unpruned: dict, removal: dict, best: dict, config) -> dict:
           'pretrained_digest': unpruned['pretrained_digest'], 'unpruned_subset_accuracy': accuracy,
           'weights_pruned_fraction': removal['weights_pruned_fraction'],
           # (runs recorded before the rename hold filters_removed: the same count)
-          'units_removed': removal.get('units_removed', removal.get('filters_removed')), 'flops_dense': unpruned['flops_dense'], **best,
+          'units_removed': removal.get('units_removed', removal.get('filters_removed')),
+          'flops_dense': unpruned['flops_dense'], **best,
           **{k: removal[k] for k in ('estimated_percent', 'ranked_entries_used') if k in removal}}
 
 

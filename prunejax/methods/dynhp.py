@@ -79,9 +79,9 @@ def dynhp(run: Run) -> dict:
                          f'{cfg.target_compression} ({final:,} params left, target {plan["target_params"]:,}): '
                          'the schedule ended first; lower begin_step or prune_every, or raise rate.'}
     distributed.say(missed['warning'], warning=True)
-  # (a run resumed from a checkpoint written before its prunes were dated is not judged)
-  trained_after = (run.examples_seen() - run.notes.get('last_prune_examples', 0)) // reference
-  if 'last_prune_examples' in run.notes and trained_after < cfg.prune_every:
+  last_prune = run.notes.get('last_prune_examples')  # (None: resumed from before prunes were dated)
+  trained_after = None if last_prune is None else (run.examples_seen() - last_prune) // reference
+  if trained_after is not None and trained_after < cfg.prune_every:
     late = (f'the last prune came {trained_after} steps (of batch {reference}) before the end, fewer than '
             f'prune_every={cfg.prune_every}: the final network hardly trained after it; lower begin_step or '
             'prune_every, or raise num_epochs.')

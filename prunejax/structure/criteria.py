@@ -152,8 +152,8 @@ def select_channels(scores: Mapping[str, np.ndarray], groups: list[Group], ratio
     raise PrunejaxError(f'min_channels={min_channels} and multiple={multiple} must be >= 1.')
   prunable = [g for g in groups if g.prunable and g.name in scores]
   if not prunable:
-    raise PrunejaxError('no prunable group has scores (e.g. bn_scale on a network without BatchNorm); score '
-                        'the groups with another criterion.')
+    raise PrunejaxError('no prunable group has scores; pass the scores of these groups (structure.model_scores '
+                        'of the network they were traced from).')
   for g in prunable:
     if np.shape(scores[g.name]) != (g.size,):
       raise PrunejaxError(f'scores[{g.name!r}] has shape {np.shape(scores[g.name])}, the group has {g.size} '
